@@ -1,0 +1,985 @@
+// AsyncTCP.cpp: the AsyncTCP 3.x API over libuv, on the device's async_tcp thread.
+// Behaviour contract: AsyncTCP.h. Locks and lifetimes: twin_internal.h.
+#include "AsyncTCP.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "Arduino.h"
+#include "twin_internal.h"
+
+#if defined(__linux__)
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#elif defined(__APPLE__)
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#endif
+
+namespace twin {
+
+using Lock = std::lock_guard<std::mutex>;
+
+// ---------------- async_tcp thread ----------------
+
+void Device::Impl::netMain() {
+  setThreadIdentity(this, Role::Net);
+  counters.threadsAlive++;
+  cpuTake();
+  if (!profile.dualCore) {
+    // Single core: async_tcp holds the CPU while it handles events and gives it up while it
+    // waits for the network (prepare runs just before the poll, check just after).
+    uv_prepare_start(&prepare, [](uv_prepare_t*) { cpuGive(); });
+    uv_check_start(&check, [](uv_check_t*) { cpuTake(); });
+  }
+  uv_timer_start(&pollTimer, [](uv_timer_t* t) { static_cast<Impl*>(t->loop->data)->onPollTimer(); },
+                 profile.pollIntervalMs, profile.pollIntervalMs);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  cpuGive();
+  counters.threadsAlive--;
+  setThreadIdentity(nullptr, Role::None);
+}
+
+void Device::Impl::postNet(std::function<void()> fn) {
+  {
+    Lock lk(taskMu);
+    netTasks.push_back(std::move(fn));
+  }
+  uv_async_send(&wake);
+}
+
+void Device::Impl::runNetTasks() {
+  std::vector<std::function<void()>> tasks;
+  {
+    Lock lk(taskMu);
+    tasks.swap(netTasks);
+  }
+  for (auto& t : tasks) t();
+}
+
+bool Device::Impl::runOnNet(const std::function<void()>& fn) {
+  if (currentImpl() == this && currentRole() == Role::Net) {
+    fn();
+    return true;
+  }
+  if (!running || netStopping) return false;
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  postNet([&] {
+    fn();
+    {
+      Lock lk(m);
+      done = true;
+    }
+    cv.notify_all();
+  });
+  cpuBlockBegin();
+  {
+    std::unique_lock<std::mutex> lk(m);
+    cv.wait(lk, [&] { return done; });
+  }
+  cpuBlockEnd();
+  return true;
+}
+
+static int fdOf(Conn* c) {
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->handle), &fd) != 0) return -1;
+  return int(fd);
+}
+
+// Bytes the kernel still holds for this socket that the peer has not acknowledged.
+// Linux: SIOCOUTQ. macOS: SO_NWRITE. Elsewhere: unknown (-1): writes count as acknowledged
+// once the kernel took them, a documented approximation.
+static long unackedInKernel(Conn* c) {
+  int fd = fdOf(c);
+  if (fd < 0) return -1;
+#if defined(__linux__)
+  int n = 0;
+  if (ioctl(fd, SIOCOUTQ, &n) != 0) return -1;
+  return n;
+#elif defined(__APPLE__)
+  int n = 0;
+  socklen_t len = sizeof n;
+  if (getsockopt(fd, SOL_SOCKET, SO_NWRITE, &n, &len) != 0) return -1;
+  return n;
+#else
+  return -1;
+#endif
+}
+
+// Hands pending bytes to the kernel (async_tcp only). A failed write is a connection error,
+// reported here on async_tcp, never from add()/send().
+void Device::Impl::flush(Conn* c) {
+  if (c->handleClosing) return;
+  int8_t failure = 0;
+  {
+    Lock lk(net);
+    while (c->pendingOff < c->pending.size()) {
+      uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(c->pending.data() + c->pendingOff),
+                               unsigned(c->pending.size() - c->pendingOff));
+      int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&c->handle), &b, 1);
+      if (n == UV_EAGAIN) break;
+      if (n < 0) {
+        failure = ERR_RST;
+        break;
+      }
+      c->pendingOff += size_t(n);
+      c->inflight += uint32_t(n);
+      counters.bytesOut += n;
+    }
+    if (c->pendingOff == c->pending.size()) {
+      c->pending.clear();
+      c->pendingOff = 0;
+    }
+    c->pushWanted = false;
+    c->flushPosted = false;
+  }
+  if (failure) {
+    // Reported on a later turn of async_tcp: a write never runs a callback itself.
+    uint64_t id = c->id;
+    {
+      Lock lk(net);
+      c->writeFailed = true;
+    }
+    postNet([this, id] {
+      if (Conn* fc = findConn(id)) connFailed(fc, ERR_RST);
+    });
+    return;
+  }
+  updateAckTimer();
+}
+
+Conn* Device::Impl::findConn(uint64_t id) {
+  for (Conn* c : conns) {
+    if (c->id == id && !c->handleClosing) return c;
+  }
+  return nullptr;
+}
+
+// Acknowledgement tracking runs on a 1 ms timer only while some connection has bytes in
+// flight or waiting for the kernel; on loopback acks arrive within that.
+void Device::Impl::updateAckTimer() {
+  bool busy = false;
+  {
+    Lock lk(net);
+    for (Conn* c : conns) {
+      if (!c->handleClosing && (c->inflight > 0 || c->pendingOff < c->pending.size())) {
+        busy = true;
+        break;
+      }
+    }
+  }
+  if (busy && !ackTimerOn) {
+    uv_timer_start(&ackTimer, [](uv_timer_t* t) { static_cast<Impl*>(t->loop->data)->onAckTimer(); }, 1, 1);
+    ackTimerOn = true;
+  } else if (!busy && ackTimerOn) {
+    uv_timer_stop(&ackTimer);
+    ackTimerOn = false;
+  }
+}
+
+void Device::Impl::onAckTimer() {
+  // Snapshot: callbacks may close connections (their Conn is freed only in a later uv_close
+  // callback, so the pointers stay valid for this pass).
+  std::vector<Conn*> snap = conns;
+  for (Conn* c : snap) {
+    if (c->handleClosing) continue;
+    if (c->pendingOff < c->pending.size()) flush(c);
+    if (c->handleClosing) continue;
+    AsyncClient* client = nullptr;
+    uint32_t acked = 0;
+    {
+      Lock lk(net);
+      if (c->inflight == 0) continue;
+      long q = unackedInKernel(c);
+      uint32_t still = q < 0 ? 0 : uint32_t(q);
+      if (still < c->inflight) {
+        acked = c->inflight - still;
+        c->inflight = still;
+        client = c->client;
+      }
+    }
+    if (client && acked) {
+      counters.acks++;
+      client->_sent(acked);
+    }
+  }
+  updateAckTimer();
+}
+
+void Device::Impl::onPollTimer() {
+  std::vector<Conn*> snap = conns;
+  for (Conn* c : snap) {
+    if (c->handleClosing) continue;
+    AsyncClient* client;
+    {
+      Lock lk(net);
+      client = c->client;
+    }
+    if (client) {
+      counters.polls++;
+      client->_poll();
+    }
+  }
+}
+
+static void allocCb(uv_handle_t* h, size_t suggested, uv_buf_t* buf) {
+  Conn* c = static_cast<Conn*>(h->data);
+  Device::Impl* d = c->dev;
+  uint32_t room;
+  {
+    Lock lk(d->net);
+    room = d->profile.recvWindow > c->rxUnacked ? d->profile.recvWindow - c->rxUnacked : 0;
+  }
+  if (room == 0) room = 1;  // libuv needs a buffer; reading stops right after
+  size_t n = room < d->readBuf.size() ? room : d->readBuf.size();
+  *buf = uv_buf_init(reinterpret_cast<char*>(d->readBuf.data()), unsigned(n));
+}
+
+static void readCb(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  Conn* c = static_cast<Conn*>(s->data);
+  Device::Impl* d = c->dev;
+  if (nread == 0) return;
+  if (nread == UV_EOF) {
+    // Remote FIN: AsyncTCP's _fin closes our side, running onDisconnect here on async_tcp.
+    AsyncClient* client;
+    {
+      Lock lk(d->net);
+      client = c->client;
+    }
+    if (client) {
+      client->_fin();
+    } else {
+      d->closeConnHandle(c, false);
+    }
+    return;
+  }
+  if (nread < 0) {
+    d->connFailed(c, ERR_RST);
+    return;
+  }
+  d->counters.bytesIn += nread;
+  // Deliver in pbuf-sized pieces (one MSS at most), as lwIP hands AsyncTCP a pbuf chain.
+  size_t off = 0;
+  const size_t mss = d->profile.mss ? d->profile.mss : 1436;
+  while (off < size_t(nread)) {
+    size_t n = size_t(nread) - off;
+    if (n > mss) n = mss;
+    AsyncClient* client;
+    {
+      Lock lk(d->net);
+      client = c->client;
+    }
+    if (!client) break;  // closed meanwhile: the rest is dropped, as lwIP drops it
+    client->_recv(reinterpret_cast<uint8_t*>(buf->base) + off, n);
+    off += n;
+    if (c->handleClosing) break;
+  }
+  // Flow control: data held back with ackLater() shrinks the receive window.
+  bool stop = false;
+  {
+    Lock lk(d->net);
+    stop = c->rxUnacked >= d->profile.recvWindow;
+  }
+  if (stop && c->reading && !c->handleClosing) {
+    uv_read_stop(s);
+    c->reading = false;
+  }
+}
+
+void Device::Impl::startReading(Conn* c) {
+  if (c->reading || c->handleClosing) return;
+  if (uv_read_start(reinterpret_cast<uv_stream_t*>(&c->handle), allocCb, readCb) == 0) c->reading = true;
+}
+
+// A network error: detach the client, then (like AsyncTCP's _error) run onError and
+// onDisconnect on async_tcp, then reset the socket.
+void Device::Impl::connFailed(Conn* c, int8_t err) {
+  AsyncClient* client;
+  {
+    Lock lk(net);
+    client = c->client;
+    if (client) {
+      Access::detach(client);
+      c->client = nullptr;
+    }
+    c->state = Conn::State::Closed;
+  }
+  closeConnHandle(c, true);
+  if (client) {
+    counters.errors++;
+    client->_error(err);
+  }
+}
+
+// The uv_close callback of a connection: the Conn's memory is released here and only here.
+static void connClosed(uv_handle_t* h) {
+  Conn* c = static_cast<Conn*>(h->data);
+  Device::Impl* d = c->dev;
+  {
+    Lock lk(d->net);
+    for (size_t i = 0; i < d->conns.size(); ++i) {
+      if (d->conns[i] == c) {
+        d->conns.erase(d->conns.begin() + long(i));
+        break;
+      }
+    }
+  }
+  d->counters.connectionsOpen--;
+  delete c;
+  if (!d->netStopping) {
+    d->maybeResumeAccepts();
+    d->updateAckTimer();
+  }
+}
+
+void Device::Impl::closeConnHandle(Conn* c, bool reset) {
+  if (c->handleClosing) return;
+  c->handleClosing = true;
+  if (!reset) {
+    // Graceful: what was added goes out before the FIN, as lwIP's tcp_close sends its queue.
+    Lock lk(net);
+    while (c->pendingOff < c->pending.size()) {
+      uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(c->pending.data() + c->pendingOff),
+                               unsigned(c->pending.size() - c->pendingOff));
+      int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&c->handle), &b, 1);
+      if (n <= 0) break;
+      c->pendingOff += size_t(n);
+      counters.bytesOut += n;
+    }
+  }
+  int fd = fdOf(c);
+  if (!reset && fd >= 0) {
+#if defined(__linux__) || defined(__APPLE__)
+    ::shutdown(fd, SHUT_WR);
+#endif
+  }
+  (void)fd;
+  auto* h = reinterpret_cast<uv_handle_t*>(&c->handle);
+  if (!reset || uv_tcp_close_reset(&c->handle, connClosed) != 0) uv_close(h, connClosed);
+}
+
+void Device::Impl::acceptOne(Listener* l) {
+  int64_t open = counters.connectionsOpen.load();
+  if (open >= int64_t(profile.maxConnections)) {
+    // No pcb for it: leave it unanswered until a slot frees (libuv keeps it and stops
+    // accepting; later ones wait in the kernel's backlog).
+    if (!l->deferred) counters.connectionsDeferred++;
+    l->deferred = true;
+    return;
+  }
+  l->deferred = false;
+  Conn* c = new Conn();
+  c->dev = this;
+  c->id = nextConnId++;
+  uv_tcp_init(&loop, &c->handle);
+  c->handle.data = c;
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(&l->handle), reinterpret_cast<uv_stream_t*>(&c->handle)) != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->handle), [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+    return;
+  }
+  counters.connectionsOpen++;
+  counters.connectionsTotal++;
+  {
+    Lock lk(net);
+    conns.push_back(c);
+  }
+  sockaddr_storage ss;
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(&c->handle, reinterpret_cast<sockaddr*>(&ss), &len) == 0 && ss.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+    c->remoteIp = IPAddress(uint32_t(in->sin_addr.s_addr));
+    c->remotePort = ntohs(in->sin_port);
+  }
+  len = sizeof ss;
+  if (uv_tcp_getsockname(&c->handle, reinterpret_cast<sockaddr*>(&ss), &len) == 0 && ss.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+    c->localIp = IPAddress(uint32_t(in->sin_addr.s_addr));
+    c->localPort = ntohs(in->sin_port);
+  }
+
+  AsyncServer* server;
+  {
+    Lock lk(net);
+    server = l->server;
+  }
+  // Fault injection: the AsyncClient allocation fails. AsyncTCP then aborts the pcb; the
+  // server keeps listening.
+  if (faults.failAccepts.load() > 0 && faults.failAccepts.fetch_sub(1) > 0) {
+    counters.allocFailures++;
+    closeConnHandle(c, true);
+    return;
+  }
+  if (!server) {
+    closeConnHandle(c, true);
+    return;
+  }
+  AsyncClient* client = new AsyncClient();
+  {
+    Lock lk(net);
+    Access::attach(client, c);
+    Access::setRxLast(client, millis());
+    c->client = client;
+    c->noDelay = server->getNoDelay();
+  }
+  if (c->noDelay) uv_tcp_nodelay(&c->handle, 1);
+  startReading(c);
+  AcConnectHandler cb;
+  void* arg;
+  {
+    Lock lk(net);
+    cb = l->server ? Access::connectCb(l->server) : nullptr;
+    arg = l->server ? Access::connectArg(l->server) : nullptr;
+  }
+  if (cb) {
+    cb(arg, client);
+  } else {
+    client->abort();
+    delete client;
+  }
+}
+
+void Device::Impl::maybeResumeAccepts() {
+  std::vector<Listener*> snap = listeners;
+  for (Listener* l : snap) {
+    if (l->deferred && !l->closing) acceptOne(l);
+  }
+}
+
+void Device::Impl::shutdownNet() {
+  // The firmware is gone. Whatever it left open is reset without callbacks (its handlers may
+  // point into the destroyed firmware); leaked AsyncClients stay counted in clientsAlive.
+  std::vector<Conn*> snap = conns;
+  for (Conn* c : snap) {
+    {
+      Lock lk(net);
+      if (c->client) {
+        Access::detach(c->client);
+        c->client = nullptr;
+      }
+    }
+    closeConnHandle(c, true);
+  }
+  for (Listener* l : listeners) {
+    if (!l->closing) {
+      l->closing = true;
+      uv_close(reinterpret_cast<uv_handle_t*>(&l->handle), [](uv_handle_t* h) { delete static_cast<Listener*>(h->data); });
+    }
+  }
+  listeners.clear();
+  uv_timer_stop(&pollTimer);
+  uv_timer_stop(&ackTimer);
+  uv_close(reinterpret_cast<uv_handle_t*>(&pollTimer), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&ackTimer), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&prepare), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&check), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
+  // uv_run returns once these close callbacks ran. Tasks posted after this are dropped.
+}
+
+}  // namespace twin
+
+// ---------------- AsyncClient ----------------
+
+using twin::Conn;
+using twin::Lock;
+
+static twin::Device::Impl* implOf(twin::Device* d) { return d ? d->impl() : nullptr; }
+
+AsyncClient::AsyncClient() {
+  twin::Device::Impl* d = twin::currentImpl();
+  _device = d ? d->owner : nullptr;
+  if (d) d->counters.clientsAlive++;
+}
+
+AsyncClient::~AsyncClient() {
+  if (_conn) _close();
+  if (twin::Device::Impl* d = implOf(_device)) d->counters.clientsAlive--;
+}
+
+bool AsyncClient::connect(const IPAddress&, uint16_t) { return false; }
+bool AsyncClient::connect(const char*, uint16_t) { return false; }
+
+int8_t AsyncClient::_close() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return ERR_CONN;
+  Conn* c;
+  {
+    Lock lk(d->net);
+    c = _conn;
+    if (c) {
+      c->client = nullptr;
+      _conn = nullptr;
+      c->state = Conn::State::Closing;
+    }
+  }
+  if (!c) return ERR_CONN;
+  if (twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) {
+    d->closeConnHandle(c, false);
+  } else {
+    uint64_t id = c->id;
+    d->postNet([d, id] {
+      if (Conn* fc = d->findConn(id)) d->closeConnHandle(fc, false);
+    });
+  }
+  // As AsyncTCP: the disconnect callback runs now, on this thread; nothing touches `this`
+  // after it returns.
+  if (_discard_cb) _discard_cb(_discard_cb_arg, this);
+  return ERR_OK;
+}
+
+void AsyncClient::close(bool) { _close(); }
+
+int8_t AsyncClient::abort() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return ERR_CONN;
+  Conn* c;
+  {
+    Lock lk(d->net);
+    c = _conn;
+    if (c) {
+      c->client = nullptr;
+      _conn = nullptr;
+      c->state = Conn::State::Aborting;
+    }
+  }
+  if (!c) return ERR_CONN;
+  if (twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) {
+    d->closeConnHandle(c, true);
+  } else {
+    uint64_t id = c->id;
+    d->postNet([d, id] {
+      if (Conn* fc = d->findConn(id)) d->closeConnHandle(fc, true);
+    });
+  }
+  d->counters.errors++;
+  _error(ERR_ABRT);
+  return ERR_ABRT;
+}
+
+bool AsyncClient::free() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return true;
+  Lock lk(d->net);
+  return !_conn || _conn->state != Conn::State::Open;
+}
+
+size_t AsyncClient::space() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return 0;
+  Lock lk(d->net);
+  Conn* c = _conn;
+  if (!c || c->state != Conn::State::Open || c->writeFailed) return 0;
+  size_t used = (c->pending.size() - c->pendingOff) + c->inflight;
+  size_t window = d->profile.sendWindow;
+  return used >= window ? 0 : window - used;
+}
+
+bool AsyncClient::canSend() { return space() > 0; }
+
+size_t AsyncClient::add(const char* data, size_t size, uint8_t) {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d || !data || size == 0) return 0;
+  Lock lk(d->net);
+  Conn* c = _conn;
+  if (!c || c->state != Conn::State::Open || c->writeFailed) return 0;
+  size_t used = (c->pending.size() - c->pendingOff) + c->inflight;
+  size_t window = d->profile.sendWindow;
+  size_t room = used >= window ? 0 : window - used;
+  size_t n = size < room ? size : room;
+  if (n) c->pending.insert(c->pending.end(), data, data + n);
+  return n;
+}
+
+bool AsyncClient::send() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return false;
+  uint64_t id;
+  bool post = false;
+  {
+    Lock lk(d->net);
+    Conn* c = _conn;
+    if (!c || c->state != Conn::State::Open) return false;
+    _tx_last_packet = millis();
+    id = c->id;
+    c->pushWanted = true;
+    if (!(twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) && !c->flushPosted) {
+      c->flushPosted = true;
+      post = true;
+    }
+  }
+  if (twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) {
+    if (Conn* c = d->findConn(id)) d->flush(c);
+  } else if (post) {
+    d->postNet([d, id] {
+      if (Conn* c = d->findConn(id)) d->flush(c);
+    });
+  }
+  return true;
+}
+
+size_t AsyncClient::write(const char* data, size_t size, uint8_t apiflags) {
+  size_t n = add(data, size, apiflags);
+  if (!n || !send()) return 0;
+  return n;
+}
+
+uint8_t AsyncClient::state() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return CLOSED;
+  Lock lk(d->net);
+  if (!_conn) return CLOSED;
+  return _conn->state == Conn::State::Open ? ESTABLISHED : FIN_WAIT_1;
+}
+bool AsyncClient::connecting() { return false; }
+bool AsyncClient::connected() { return state() == ESTABLISHED; }
+bool AsyncClient::disconnecting() { uint8_t s = state(); return s > ESTABLISHED && s < TIME_WAIT; }
+bool AsyncClient::disconnected() { return state() == CLOSED; }
+bool AsyncClient::freeable() { uint8_t s = state(); return s == CLOSED || s > ESTABLISHED; }
+
+uint16_t AsyncClient::getMss() {
+  twin::Device::Impl* d = implOf(_device);
+  return d && connected() ? uint16_t(d->profile.mss) : 0;
+}
+
+uint32_t AsyncClient::getRxTimeout() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return _rx_timeout;
+  Lock lk(d->net);
+  return _rx_timeout;
+}
+void AsyncClient::setRxTimeout(uint32_t timeout) {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) { _rx_timeout = timeout; return; }
+  Lock lk(d->net);
+  _rx_timeout = timeout;
+}
+uint32_t AsyncClient::getAckTimeout() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return _ack_timeout;
+  Lock lk(d->net);
+  return _ack_timeout;
+}
+void AsyncClient::setAckTimeout(uint32_t timeout) {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) { _ack_timeout = timeout; return; }
+  Lock lk(d->net);
+  _ack_timeout = timeout;
+}
+
+void AsyncClient::setNoDelay(bool nodelay) {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return;
+  uint64_t id;
+  {
+    Lock lk(d->net);
+    if (!_conn) return;
+    _conn->noDelay = nodelay;
+    id = _conn->id;
+  }
+  auto apply = [d, id, nodelay] {
+    if (Conn* c = d->findConn(id)) uv_tcp_nodelay(&c->handle, nodelay ? 1 : 0);
+  };
+  if (twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) apply();
+  else d->postNet(apply);
+}
+
+bool AsyncClient::getNoDelay() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return false;
+  Lock lk(d->net);
+  return _conn && _conn->noDelay;
+}
+
+void AsyncClient::setKeepAlive(uint32_t, uint8_t) {}
+
+#define TWIN_CONN_FIELD(expr, dflt)      \
+  twin::Device::Impl* d = implOf(_device); \
+  if (!d) return dflt;                   \
+  Lock lk(d->net);                       \
+  return _conn ? (expr) : dflt;
+
+uint32_t AsyncClient::getRemoteAddress() { TWIN_CONN_FIELD(uint32_t(_conn->remoteIp), 0u) }
+uint16_t AsyncClient::getRemotePort() { TWIN_CONN_FIELD(_conn->remotePort, uint16_t(0)) }
+uint32_t AsyncClient::getLocalAddress() { TWIN_CONN_FIELD(uint32_t(_conn->localIp), 0u) }
+uint16_t AsyncClient::getLocalPort() { TWIN_CONN_FIELD(_conn->localPort, uint16_t(0)) }
+IPAddress AsyncClient::remoteIP() { return IPAddress(getRemoteAddress()); }
+uint16_t AsyncClient::remotePort() { return getRemotePort(); }
+IPAddress AsyncClient::localIP() { return IPAddress(getLocalAddress()); }
+uint16_t AsyncClient::localPort() { return getLocalPort(); }
+
+void AsyncClient::onConnect(AcConnectHandler cb, void* arg) { _connect_cb = std::move(cb); _connect_cb_arg = arg; }
+void AsyncClient::onDisconnect(AcConnectHandler cb, void* arg) { _discard_cb = std::move(cb); _discard_cb_arg = arg; }
+void AsyncClient::onAck(AcAckHandler cb, void* arg) { _sent_cb = std::move(cb); _sent_cb_arg = arg; }
+void AsyncClient::onError(AcErrorHandler cb, void* arg) { _error_cb = std::move(cb); _error_cb_arg = arg; }
+void AsyncClient::onData(AcDataHandler cb, void* arg) { _recv_cb = std::move(cb); _recv_cb_arg = arg; }
+void AsyncClient::onTimeout(AcTimeoutHandler cb, void* arg) { _timeout_cb = std::move(cb); _timeout_cb_arg = arg; }
+void AsyncClient::onPoll(AcConnectHandler cb, void* arg) { _poll_cb = std::move(cb); _poll_cb_arg = arg; }
+
+size_t AsyncClient::ack(size_t len) {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return 0;
+  uint64_t id = 0;
+  bool resume = false;
+  {
+    Lock lk(d->net);
+    if (len > _rx_ack_len) len = _rx_ack_len;
+    _rx_ack_len -= uint32_t(len);
+    if (_conn) {
+      _conn->rxUnacked = _conn->rxUnacked > len ? _conn->rxUnacked - uint32_t(len) : 0;
+      resume = _conn->rxUnacked < d->profile.recvWindow;
+      id = _conn->id;
+    }
+  }
+  if (resume && len) {
+    auto go = [d, id] {
+      if (Conn* c = d->findConn(id)) d->startReading(c);
+    };
+    if (twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) go();
+    else d->postNet(go);
+  }
+  return len;
+}
+
+const char* AsyncClient::errorToString(int8_t error) {
+  switch (error) {
+    case ERR_OK: return "OK";
+    case ERR_MEM: return "Out of memory error";
+    case ERR_BUF: return "Buffer error";
+    case ERR_TIMEOUT: return "Timeout";
+    case ERR_RTE: return "Routing problem";
+    case ERR_INPROGRESS: return "Operation in progress";
+    case ERR_VAL: return "Illegal value";
+    case ERR_WOULDBLOCK: return "Operation would block";
+    case ERR_USE: return "Address in use";
+    case ERR_ALREADY: return "Already connected";
+    case ERR_ISCONN: return "Already connected";
+    case ERR_CONN: return "Not connected";
+    case ERR_IF: return "Low-level netif error";
+    case ERR_ABRT: return "Connection aborted";
+    case ERR_RST: return "Connection reset";
+    case ERR_CLSD: return "Connection closed";
+    case ERR_ARG: return "Illegal argument";
+    default: return "Unknown error";
+  }
+}
+
+const char* AsyncClient::stateToString() {
+  switch (state()) {
+    case CLOSED: return "Closed";
+    case LISTEN: return "Listen";
+    case ESTABLISHED: return "Established";
+    case FIN_WAIT_1: return "Fin Wait 1";
+    default: return "Unknown";
+  }
+}
+
+// -- dispatch (async_tcp only), in the shape of AsyncTCP's private callbacks --
+
+void AsyncClient::_recv(uint8_t* data, size_t len) {
+  _rx_last_packet = millis();
+  _ack_pcb = true;
+  if (_recv_cb) _recv_cb(_recv_cb_arg, this, data, len);
+  // Like AsyncTCP's _recv, this reads the client after the callback: deleting the client
+  // inside its own onData is a use-after-free on the board, and so it is here.
+  if (!_ack_pcb) {
+    twin::Device::Impl* d = implOf(_device);
+    Lock lk(d->net);
+    _rx_ack_len += uint32_t(len);
+    if (_conn) _conn->rxUnacked += uint32_t(len);
+  }
+}
+
+void AsyncClient::_sent(size_t len) {
+  uint32_t now = millis();
+  uint32_t tx;
+  {
+    twin::Device::Impl* d = implOf(_device);
+    Lock lk(d->net);
+    _rx_last_ack = now;
+    tx = _tx_last_packet;
+  }
+  _rx_last_packet = now;
+  if (_sent_cb) _sent_cb(_sent_cb_arg, this, len, now - tx);
+}
+
+void AsyncClient::_poll() {
+  uint32_t now = millis();
+  uint32_t tx, lastAck, ackTimeout, rxTimeout;
+  twin::Device::Impl* d = implOf(_device);
+  {
+    Lock lk(d->net);
+    if (!_conn) return;
+    tx = _tx_last_packet;
+    lastAck = _rx_last_ack;
+    ackTimeout = _ack_timeout;
+    rxTimeout = _rx_timeout;
+  }
+  // Ack timeout (AsyncTCP semantics): data sent after the last ack and unacknowledged for
+  // ackTimeout ms runs onTimeout; AsyncTCP itself does not close (the handler does).
+  if (ackTimeout && int32_t(tx - lastAck) > 0 && now - tx >= ackTimeout) {
+    d->counters.ackTimeouts++;
+    if (_timeout_cb) _timeout_cb(_timeout_cb_arg, this, now - tx);
+    return;
+  }
+  // Rx timeout: no data for rxTimeout seconds closes the connection.
+  if (rxTimeout && now - _rx_last_packet >= rxTimeout * 1000) {
+    d->counters.rxTimeouts++;
+    _close();
+    return;
+  }
+  if (_poll_cb) _poll_cb(_poll_cb_arg, this);
+}
+
+void AsyncClient::_fin() { close(); }
+
+void AsyncClient::_error(int8_t err) {
+  if (_error_cb) _error_cb(_error_cb_arg, this, err);
+  if (_discard_cb) _discard_cb(_discard_cb_arg, this);
+}
+
+// ---------------- AsyncServer ----------------
+
+AsyncServer::AsyncServer(IPAddress addr, uint16_t port) : _port(port), _addr(addr) {
+  _device = twin::currentDevice();
+}
+AsyncServer::AsyncServer(uint16_t port) : AsyncServer(IPAddress(), port) {}
+AsyncServer::~AsyncServer() { end(); }
+
+void AsyncServer::onClient(AcConnectHandler cb, void* arg) {
+  twin::Device::Impl* d = implOf(_device ? _device : twin::currentDevice());
+  if (d) {
+    Lock lk(d->net);
+    _connect_cb = std::move(cb);
+    _connect_cb_arg = arg;
+  } else {
+    _connect_cb = std::move(cb);
+    _connect_cb_arg = arg;
+  }
+}
+
+static void listenerClosed(uv_handle_t* h) { delete static_cast<twin::Listener*>(h->data); }
+
+void AsyncServer::begin() {
+  if (!_device) _device = twin::currentDevice();
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return;
+  {
+    Lock lk(d->net);
+    if (_listener) return;
+  }
+  std::string error;
+  d->runOnNet([&] {
+    if (d->faults.failListen.load() > 0 && d->faults.failListen.fetch_sub(1) > 0) {
+      error = "injected listen failure";
+      return;
+    }
+    auto* l = new twin::Listener();
+    l->dev = d;
+    l->firmwarePort = _port;
+    uv_tcp_init(&d->loop, &l->handle);
+    l->handle.data = l;
+    uint16_t hostPort;
+    {
+      Lock lk(d->net);
+      auto it = d->portMap.find(_port);
+      hostPort = it != d->portMap.end() ? it->second : (d->portMap.empty() ? d->profile.hostPort : 0);
+    }
+    sockaddr_in sa;
+    uv_ip4_addr("127.0.0.1", hostPort, &sa);
+    int rc = uv_tcp_bind(&l->handle, reinterpret_cast<const sockaddr*>(&sa), 0);
+#if defined(__linux__) || defined(__APPLE__)
+    if (rc == 0 && d->profile.mss) {
+      uv_os_fd_t fd;
+      if (uv_fileno(reinterpret_cast<uv_handle_t*>(&l->handle), &fd) == 0) {
+        int mss = int(d->profile.mss);
+        setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss);
+      }
+    }
+#endif
+    if (rc == 0) {
+      rc = uv_listen(reinterpret_cast<uv_stream_t*>(&l->handle), 16, [](uv_stream_t* s, int status) {
+        auto* l = static_cast<twin::Listener*>(s->data);
+        if (status == 0 && !l->closing) l->dev->acceptOne(l);
+      });
+    }
+    if (rc != 0) {
+      error = std::string("listen on 127.0.0.1:") + std::to_string(hostPort) + " failed: " + uv_strerror(rc);
+      uv_close(reinterpret_cast<uv_handle_t*>(&l->handle), listenerClosed);
+      return;
+    }
+    sockaddr_storage ss;
+    int len = sizeof ss;
+    uv_tcp_getsockname(&l->handle, reinterpret_cast<sockaddr*>(&ss), &len);
+    l->hostPort = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    d->listeners.push_back(l);
+    {
+      Lock lk(d->net);
+      l->server = this;
+      _listener = l;
+      d->portMap[_port] = l->hostPort;
+      d->boundPorts.push_back(l->hostPort);
+    }
+    d->counters.serversListening++;
+  });
+  if (!error.empty()) d->log(twin::LogLevel::Error, "AsyncServer::begin: " + error);
+}
+
+void AsyncServer::end() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return;
+  {
+    Lock lk(d->net);
+    if (!_listener) return;
+  }
+  d->runOnNet([&] {
+    twin::Listener* l;
+    {
+      Lock lk(d->net);
+      l = _listener;
+      if (!l) return;
+      l->server = nullptr;
+      _listener = nullptr;
+      for (size_t i = 0; i < d->boundPorts.size(); ++i) {
+        if (d->boundPorts[i] == l->hostPort) {
+          d->boundPorts.erase(d->boundPorts.begin() + long(i));
+          break;
+        }
+      }
+    }
+    for (size_t i = 0; i < d->listeners.size(); ++i) {
+      if (d->listeners[i] == l) {
+        d->listeners.erase(d->listeners.begin() + long(i));
+        break;
+      }
+    }
+    l->closing = true;
+    // uv_close closes the socket now (the port is free when end() returns); the Listener's
+    // memory goes in the close callback.
+    uv_close(reinterpret_cast<uv_handle_t*>(&l->handle), listenerClosed);
+    d->counters.serversListening--;
+  });
+}
+
+void AsyncServer::setNoDelay(bool nodelay) { _noDelay = nodelay; }
+bool AsyncServer::getNoDelay() { return _noDelay; }
+
+uint8_t AsyncServer::status() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return CLOSED;
+  Lock lk(d->net);
+  return _listener ? LISTEN : CLOSED;
+}
+
+uint16_t AsyncServer::boundPort() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return 0;
+  Lock lk(d->net);
+  return _listener ? _listener->hostPort : 0;
+}

@@ -1,0 +1,179 @@
+// twin_internal.h: the twin's private structures (host only; never included by firmware or core).
+//
+// Locks (innermost last; never call a user callback with one held):
+//  1. Impl::cpu        the simulated CPU of a single-core profile (a FIFO ticket lock). Held by
+//                      whichever device thread is "running". Given up while blocking (delay,
+//                      yield, a contended core mutex, waiting for async_tcp). Unused when dual-core.
+//  2. Impl::net        like lwIP's core lock: guards every Conn<->AsyncClient link, Conn tx/rx
+//                      accounting, the listener table. Held for short, callback-free sections only.
+//  3. Impl::taskMu     guards the queue of work posted to async_tcp.
+//  4. Impl::loopMu     guards the loop task's post queue and wakes the loop task.
+//
+// Threads: "async_tcp" owns the uv loop and every uv handle (Conn::handle, Listener::handle,
+// timers); only it touches them. "loop" runs the firmware. Other threads reach async_tcp only
+// through Impl::postNet() / Impl::runOnNet() (uv_async_send is the one thread-safe uv call).
+//
+// Lifetimes: a Conn is created on async_tcp when a connection is accepted and freed in its
+// uv_close callback on async_tcp; AsyncClient::_conn points to it only while attached (under
+// net). A Listener likewise lives from AsyncServer::begin() to the close callback after end().
+#pragma once
+#include <uv.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "AsyncTCP.h"
+#include "twin.h"
+
+namespace twin {
+
+// FIFO ticket lock standing for the one CPU of a single-core ESP32.
+class Cpu {
+ public:
+  void acquire();
+  void release();
+
+ private:
+  std::mutex _m;
+  std::condition_variable _cv;
+  uint64_t _next = 0, _serving = 0;
+};
+
+struct Conn {
+  uv_tcp_t handle;  // first member: handle.data points back to the Conn
+  Device::Impl* dev = nullptr;
+  AsyncClient* client = nullptr;  // net: the attached AsyncClient (AsyncTCP's tcp_arg)
+  // tx (net): bytes add()ed but not yet handed to the kernel, and bytes the kernel holds that
+  // the peer has not acknowledged. space() = window - pending - inflight.
+  std::vector<uint8_t> pending;
+  size_t pendingOff = 0;
+  uint32_t inflight = 0;
+  bool pushWanted = false;  // send() called since the last flush
+  // rx (net): bytes delivered with ackLater() and not yet ack()ed.
+  uint32_t rxUnacked = 0;
+  bool reading = false;     // async_tcp only
+  bool noDelay = false;
+  enum class State : uint8_t { Open, Closing, Aborting, Closed } state = State::Open;
+  bool handleClosing = false;  // async_tcp only: uv_close issued
+  bool writeFailed = false;    // net: a write failed; reported by a posted task
+  bool flushPosted = false;    // net: a flush task is queued
+  IPAddress remoteIp, localIp;
+  uint16_t remotePort = 0, localPort = 0;
+  uint64_t id = 0;
+};
+
+struct Listener {
+  uv_tcp_t handle;
+  Device::Impl* dev = nullptr;
+  AsyncServer* server = nullptr;  // net: null once end() ran
+  uint16_t firmwarePort = 0;
+  uint16_t hostPort = 0;
+  bool deferred = false;          // async_tcp: a connection waits for a free slot
+  bool closing = false;
+};
+
+struct Device::Impl {
+  Impl(Profile p, FirmwareFactory f, LogSink l);
+
+  Profile profile;
+  FirmwareFactory factory;
+  LogSink logSink;
+  Counters counters;
+  Faults faults;
+  Device* owner = nullptr;
+
+  Cpu cpu;
+  std::mutex net;
+
+  // async_tcp
+  uv_loop_t loop;
+  uv_async_t wake;
+  uv_timer_t pollTimer;
+  uv_timer_t ackTimer;
+  uv_prepare_t prepare;
+  uv_check_t check;
+  bool ackTimerOn = false;
+  std::vector<Conn*> conns;          // async_tcp only
+  std::vector<Listener*> listeners;  // async_tcp only (Listener::server under net)
+  std::map<uint16_t, uint16_t> portMap;  // net: firmware port -> host port
+  std::vector<uint16_t> boundPorts;      // net
+  std::vector<uint8_t> readBuf;          // async_tcp only
+  uint64_t nextConnId = 1;
+
+  std::mutex taskMu;
+  std::vector<std::function<void()>> netTasks;
+  std::atomic<bool> netStopping{false};
+
+  // loop task
+  std::mutex loopMu;
+  std::condition_variable loopCv;
+  std::deque<std::function<void()>> loopPosts;
+  bool loopStopping = false;   // loopMu
+  bool setupDone = false;      // loopMu
+  bool setupOk = false;        // loopMu
+  std::unique_ptr<Firmware> firmware;  // loop task only
+
+  std::thread netThread, loopThread;
+  std::atomic<bool> running{false};
+  std::mutex stopMu;           // serialises start()/stop() callers
+  bool stopped = false;        // stopMu
+  std::string lastError;       // stopMu
+  std::chrono::steady_clock::time_point bootTime;
+
+  // --- async_tcp side ---
+  void netMain();
+  void postNet(std::function<void()> fn);
+  // Runs fn on async_tcp and waits for it (inline when already there). Gives up the CPU
+  // while waiting. False if async_tcp is gone.
+  bool runOnNet(const std::function<void()>& fn);
+  void runNetTasks();
+  void onPollTimer();
+  void onAckTimer();
+  void updateAckTimer();
+  void flush(Conn* c);
+  // Finds a live Conn by id (async_tcp only): posted work refers to connections by id, since
+  // a Conn may be freed before the work runs.
+  Conn* findConn(uint64_t id);
+  void startReading(Conn* c);
+  void closeConnHandle(Conn* c, bool reset);
+  void connFailed(Conn* c, int8_t err);
+  void acceptOne(Listener* l);
+  void maybeResumeAccepts();
+  void shutdownNet();
+
+  // --- loop task side ---
+  void loopMain();
+
+  void log(LogLevel lvl, const std::string& line);
+};
+
+// The twin's access to AsyncClient/AsyncServer internals (callers hold Impl::net).
+struct Access {
+  static void attach(AsyncClient* c, Conn* conn) { c->_conn = conn; }
+  static void detach(AsyncClient* c) { c->_conn = nullptr; }
+  static void setRxLast(AsyncClient* c, uint32_t t) { c->_rx_last_packet = t; }
+  static AcConnectHandler connectCb(AsyncServer* s) { return s->_connect_cb; }
+  static void* connectArg(AsyncServer* s) { return s->_connect_cb_arg; }
+};
+
+// Thread identity: which device and role the calling thread has.
+enum class Role : uint8_t { None, Net, Loop };
+Device::Impl* currentImpl();
+Role currentRole();
+// The single-core CPU: give it up around a blocking wait (no-op when dual-core or not held).
+void cpuBlockBegin();
+void cpuBlockEnd();
+// Take / give the CPU at task boundaries (no-op when dual-core).
+void cpuTake();
+void cpuGive();
+void setThreadIdentity(Device::Impl* dev, Role role);
+
+}  // namespace twin

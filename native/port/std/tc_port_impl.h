@@ -1,0 +1,27 @@
+// Host implementation of the core's port seam (see native/core/tc_port.h).
+// Mutex::lock() cooperates with the twin's single-core profile: a task that must wait for the
+// lock gives up the simulated CPU while it waits, as a FreeRTOS task blocked on a mutex does.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+namespace twincore {
+namespace port {
+
+class Mutex {
+ public:
+  void lock();
+  void unlock() { _m.unlock(); }
+  bool try_lock() { return _m.try_lock(); }
+
+ private:
+  std::mutex _m;
+};
+
+uint32_t millis();
+void* rawAlloc(size_t n);
+void rawFree(void* p, size_t n);
+
+}  // namespace port
+}  // namespace twincore
