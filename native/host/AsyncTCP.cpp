@@ -29,17 +29,9 @@ using Lock = std::lock_guard<std::mutex>;
 void Device::Impl::netMain() {
   setThreadIdentity(this, Role::Net);
   counters.threadsAlive++;
-  cpuTake();
-  if (!profile.dualCore) {
-    // Single core: async_tcp holds the CPU while it handles events and gives it up while it
-    // waits for the network (prepare runs just before the poll, check just after).
-    uv_prepare_start(&prepare, [](uv_prepare_t*) { cpuGive(); });
-    uv_check_start(&check, [](uv_check_t*) { cpuTake(); });
-  }
   uv_timer_start(&pollTimer, [](uv_timer_t* t) { static_cast<Impl*>(t->loop->data)->onPollTimer(); },
                  profile.pollIntervalMs, profile.pollIntervalMs);
   uv_run(&loop, UV_RUN_DEFAULT);
-  cpuGive();
   counters.threadsAlive--;
   setThreadIdentity(nullptr, Role::None);
 }
@@ -53,6 +45,7 @@ void Device::Impl::postNet(std::function<void()> fn) {
 }
 
 void Device::Impl::runNetTasks() {
+  CpuScope cpuScope;
   std::vector<std::function<void()>> tasks;
   {
     Lock lk(taskMu);
@@ -72,10 +65,9 @@ bool Device::Impl::runOnNet(const std::function<void()>& fn) {
   bool done = false;
   postNet([&] {
     fn();
-    {
-      Lock lk(m);
-      done = true;
-    }
+    // Notify under the lock: the waiter owns m and cv and destroys them once it sees done.
+    Lock lk(m);
+    done = true;
     cv.notify_all();
   });
   cpuBlockBegin();
@@ -185,12 +177,18 @@ void Device::Impl::updateAckTimer() {
 }
 
 void Device::Impl::onAckTimer() {
+  CpuScope cpuScope;
   // Snapshot: callbacks may close connections (their Conn is freed only in a later uv_close
   // callback, so the pointers stay valid for this pass).
   std::vector<Conn*> snap = conns;
   for (Conn* c : snap) {
     if (c->handleClosing) continue;
-    if (c->pendingOff < c->pending.size()) flush(c);
+    bool pending;
+    {
+      Lock lk(net);
+      pending = c->pendingOff < c->pending.size();
+    }
+    if (pending) flush(c);
     if (c->handleClosing) continue;
     AsyncClient* client = nullptr;
     uint32_t acked = 0;
@@ -214,6 +212,7 @@ void Device::Impl::onAckTimer() {
 }
 
 void Device::Impl::onPollTimer() {
+  CpuScope cpuScope;
   std::vector<Conn*> snap = conns;
   for (Conn* c : snap) {
     if (c->handleClosing) continue;
@@ -243,6 +242,7 @@ static void allocCb(uv_handle_t* h, size_t suggested, uv_buf_t* buf) {
 }
 
 static void readCb(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  CpuScope cpuScope;
   Conn* c = static_cast<Conn*>(s->data);
   Device::Impl* d = c->dev;
   if (nread == 0) return;
@@ -320,6 +320,7 @@ void Device::Impl::connFailed(Conn* c, int8_t err) {
 
 // The uv_close callback of a connection: the Conn's memory is released here and only here.
 static void connClosed(uv_handle_t* h) {
+  CpuScope cpuScope;
   Conn* c = static_cast<Conn*>(h->data);
   Device::Impl* d = c->dev;
   {
@@ -477,8 +478,6 @@ void Device::Impl::shutdownNet() {
   uv_timer_stop(&ackTimer);
   uv_close(reinterpret_cast<uv_handle_t*>(&pollTimer), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&ackTimer), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&prepare), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&check), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
   // uv_run returns once these close callbacks ran. Tasks posted after this are dropped.
 }
@@ -510,6 +509,7 @@ int8_t AsyncClient::_close() {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return ERR_CONN;
   Conn* c;
+  uint64_t id = 0;
   {
     Lock lk(d->net);
     c = _conn;
@@ -517,13 +517,14 @@ int8_t AsyncClient::_close() {
       c->client = nullptr;
       _conn = nullptr;
       c->state = Conn::State::Closing;
+      id = c->id;
     }
   }
   if (!c) return ERR_CONN;
+  // Off async_tcp, c may be freed at any moment now: only its id is used below.
   if (twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) {
     d->closeConnHandle(c, false);
   } else {
-    uint64_t id = c->id;
     d->postNet([d, id] {
       if (Conn* fc = d->findConn(id)) d->closeConnHandle(fc, false);
     });
@@ -540,6 +541,7 @@ int8_t AsyncClient::abort() {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return ERR_CONN;
   Conn* c;
+  uint64_t id = 0;
   {
     Lock lk(d->net);
     c = _conn;
@@ -547,13 +549,13 @@ int8_t AsyncClient::abort() {
       c->client = nullptr;
       _conn = nullptr;
       c->state = Conn::State::Aborting;
+      id = c->id;
     }
   }
   if (!c) return ERR_CONN;
   if (twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) {
     d->closeConnHandle(c, true);
   } else {
-    uint64_t id = c->id;
     d->postNet([d, id] {
       if (Conn* fc = d->findConn(id)) d->closeConnHandle(fc, true);
     });
@@ -906,6 +908,7 @@ void AsyncServer::begin() {
     if (rc == 0) {
       rc = uv_listen(reinterpret_cast<uv_stream_t*>(&l->handle), 16, [](uv_stream_t* s, int status) {
         auto* l = static_cast<twin::Listener*>(s->data);
+        twin::CpuScope cpuScope;
         if (status == 0 && !l->closing) l->dev->acceptOne(l);
       });
     }

@@ -39,14 +39,18 @@ void Cpu::release() {
 
 static bool singleCore(Device::Impl* d) { return d && !d->profile.dualCore; }
 
+// Nesting-safe: only the outermost take/give pair acquires and releases.
+thread_local int tlsCpuDepth = 0;
 void cpuTake() {
-  if (singleCore(tlsDev) && tlsCpuHeld == 0) {
+  if (!singleCore(tlsDev)) return;
+  if (tlsCpuDepth++ == 0 && tlsCpuHeld == 0) {
     tlsDev->cpu.acquire();
     tlsCpuHeld = 1;
   }
 }
 void cpuGive() {
-  if (singleCore(tlsDev) && tlsCpuHeld == 1) {
+  if (!singleCore(tlsDev)) return;
+  if (--tlsCpuDepth == 0 && tlsCpuHeld == 1) {
     tlsCpuHeld = 0;
     tlsDev->cpu.release();
   }
@@ -165,8 +169,6 @@ bool Device::start() {
   });
   uv_timer_init(&d->loop, &d->pollTimer);
   uv_timer_init(&d->loop, &d->ackTimer);
-  uv_prepare_init(&d->loop, &d->prepare);
-  uv_check_init(&d->loop, &d->check);
   d->running = true;
   d->netThread = std::thread([d] { d->netMain(); });
   d->loopThread = std::thread([d] { d->loopMain(); });

@@ -98,8 +98,6 @@ struct Device::Impl {
   uv_async_t wake;
   uv_timer_t pollTimer;
   uv_timer_t ackTimer;
-  uv_prepare_t prepare;
-  uv_check_t check;
   bool ackTimerOn = false;
   std::vector<Conn*> conns;          // async_tcp only
   std::vector<Listener*> listeners;  // async_tcp only (Listener::server under net)
@@ -175,5 +173,16 @@ void cpuBlockEnd();
 void cpuTake();
 void cpuGive();
 void setThreadIdentity(Device::Impl* dev, Role role);
+
+// Holds the CPU for the duration of a libuv callback on async_tcp (single-core profiles):
+// libuv dispatches I/O callbacks inside its poll phase, so every entry from libuv into twin
+// code takes the CPU, and async_tcp never holds it while it waits for the network.
+class CpuScope {
+ public:
+  CpuScope() { cpuTake(); }
+  ~CpuScope() { cpuGive(); }
+  CpuScope(const CpuScope&) = delete;
+  CpuScope& operator=(const CpuScope&) = delete;
+};
 
 }  // namespace twin
