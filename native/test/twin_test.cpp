@@ -470,15 +470,16 @@ TEST(twin_no_ack_timeout_when_peer_reads) {
 
 TEST(twin_rx_timeout_closes_idle_connection) {
   Rig rig;
+  auto t0 = Clock::now();  // the idle time counts from the accept
   int fd = connectTo(rig.port);
   REQUIRE(fd >= 0);
   REQUIRE(rig.probe.waitFor([&] { return !rig.probe.clients.empty(); }, 2000));
   AsyncClient* c = rig.probe.client(0);
   rig.onLoop([&] { c->setRxTimeout(1); });
-  auto t0 = Clock::now();
   CHECK(closedWithin(fd, 3000));
   auto ms = std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count();
-  CHECK_MSG(ms >= 700 && ms <= 2500, ("rx timeout after ms: " + std::to_string(ms)).c_str());
+  // Checked at the 500 ms polls: closed between 1 s and 1 s + one poll (+ scheduling slack).
+  CHECK_MSG(ms >= 950 && ms <= 2500, ("rx timeout after ms: " + std::to_string(ms)).c_str());
   CHECK_EQ(rig.probe.count("disconnect", c), size_t(1));
   CHECK(rig.device->counters().rxTimeouts.load() == 1);
   ::close(fd);
