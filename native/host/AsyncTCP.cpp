@@ -426,6 +426,7 @@ void Device::Impl::acceptOne(Listener* l) {
     Lock lk(net);
     Access::attach(client, c);
     Access::setRxLast(client, millis());
+    Access::setAckTimeout(client, profile.ackTimeoutMs);  // the profile's AsyncTCP build setting
     c->client = client;
     c->noDelay = server->getNoDelay();
   }

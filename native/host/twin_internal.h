@@ -158,6 +158,7 @@ struct Access {
   static void attach(AsyncClient* c, Conn* conn) { c->_conn = conn; }
   static void detach(AsyncClient* c) { c->_conn = nullptr; }
   static void setRxLast(AsyncClient* c, uint32_t t) { c->_rx_last_packet = t; }
+  static void setAckTimeout(AsyncClient* c, uint32_t ms) { c->_ack_timeout = ms; }
   static AcConnectHandler connectCb(AsyncServer* s) { return s->_connect_cb; }
   static void* connectArg(AsyncServer* s) { return s->_connect_cb_arg; }
 };
