@@ -64,11 +64,11 @@ void EchoFirmware::loop() {
 }
 
 void EchoFirmware::drainGraveyard(AsyncClient* except) {
-  std::vector<AsyncClient*> dead;
+  std::vector<Grave> dead;
   {
     Lock lk(_mu);
     for (size_t i = 0; i < _graveyard.size();) {
-      if (_graveyard[i] != except) {
+      if (_graveyard[i].client != except) {
         dead.push_back(_graveyard[i]);
         _graveyard.erase(_graveyard.begin() + long(i));
       } else {
@@ -76,7 +76,10 @@ void EchoFirmware::drainGraveyard(AsyncClient* except) {
       }
     }
   }
-  for (AsyncClient* c : dead) delete c;
+  for (Grave& g : dead) {
+    delete g.client;
+    delete g.session;
+  }
 }
 
 void EchoFirmware::onClient(AsyncClient* c) {
@@ -155,8 +158,10 @@ void EchoFirmware::onDisconnect(Session* s, AsyncClient* c) {
     // On the loop task (or racing a close the loop task owns) async_tcp may still be inside
     // a callback of this client: defer the delete to async_tcp.
     deleteNow = !(_inLoopClose || s->loopClosing);
-    if (!deleteNow) _graveyard.push_back(c);
+    if (!deleteNow) _graveyard.push_back(Grave{c, s});
   }
-  delete s;
-  if (deleteNow) delete c;
+  if (deleteNow) {
+    delete s;
+    delete c;
+  }
 }

@@ -11,12 +11,12 @@
 // Threads and lifetimes:
 //  - _mu guards _sessions, every Session and _graveyard. No AsyncClient::close() and no
 //    delete of an AsyncClient happens with _mu held (close() runs onDisconnect synchronously).
-//  - A Session and its AsyncClient are created in onClient (async_tcp). They are freed in
-//    onDisconnect when it runs on async_tcp outside this client's onData; when onDisconnect
-//    runs on the loop task (a close from loop()), the AsyncClient goes to _graveyard and is
-//    deleted at the start of the next async_tcp callback for another client, or in the
-//    destructor after _server.end() (which returns only once async_tcp has finished any
-//    callback that was running).
+//  - A Session and its AsyncClient are created in onClient (async_tcp) and freed together
+//    (the client's callbacks point at the Session). They are freed in onDisconnect when it
+//    runs on async_tcp outside this client's onData; when onDisconnect runs on the loop task
+//    (a close from loop()), both go to _graveyard and are deleted at the start of the next
+//    async_tcp callback for another client, or in the destructor after _server.end() (which
+//    returns only once async_tcp has finished any callback that was running).
 //  - loop() writes ticks with add()/send() under _mu: they never call back.
 #pragma once
 #include <cstdint>
@@ -51,12 +51,16 @@ class EchoFirmware {
   void onDisconnect(Session* s, AsyncClient* c);
   void reply(AsyncClient* c, const std::string& text);  // caller holds _mu
   void drainGraveyard(AsyncClient* except);
+  struct Grave {
+    AsyncClient* client;
+    Session* session;
+  };
 
   EchoConfig _cfg;
   AsyncServer _server;
   twincore::port::Mutex _mu;
   std::vector<Session*> _sessions;
-  std::vector<AsyncClient*> _graveyard;
+  std::vector<Grave> _graveyard;
   bool _inLoopClose = false;   // _mu: the loop task is inside close()
   uint32_t _ticks = 0, _lines = 0, _lastTick = 0;
 };

@@ -1,0 +1,488 @@
+// addon.cpp: the Node-API binding of twin::Device. Thin: it checks and converts arguments,
+// forwards log lines, and owns the JS-side handles of the device's native threads. No logic.
+// The only file of the project that includes napi.h.
+//
+// JS surface (see src/native.ts for the typed view):
+//   new NativeDevice(options, onLog)   options = { firmware, config, profile }; onLog(level, line)
+//   device.start(): number[]           host ports bound by the firmware (throws on failure)
+//   device.stop(): Promise<void>       idempotent; the same promise every time
+//   device.counters(): object          every twin::Counters field + logDropped + logLines
+//   device.injectFault(kind, count)    kind 'accept' | 'alloc' | 'listen'
+//   device.running: boolean
+//   firmwareNames(): string[]          defaultProfile(): object (twin::Profile{} as JS)
+// Errors thrown carry a stable `code` (TC_INVALID_OPTION, TC_FIRMWARE_UNKNOWN, ...), the same
+// codes as src/errors.ts.
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "registry.h"
+#include "twin.h"
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Errors and argument checks
+// ---------------------------------------------------------------------------------------------
+
+enum class ErrKind { Error, Type, Range };
+
+[[noreturn]] void throwCoded(Napi::Env env, ErrKind kind, const char* code, const std::string& msg) {
+  Napi::Error err = kind == ErrKind::Type    ? Napi::TypeError::New(env, msg)
+                    : kind == ErrKind::Range ? Napi::RangeError::New(env, msg)
+                                             : Napi::Error::New(env, msg);
+  err.Value().Set("code", Napi::String::New(env, code));
+  throw err;
+}
+
+[[noreturn]] void badType(Napi::Env env, const std::string& path, const char* what) {
+  throwCoded(env, ErrKind::Type, "TC_INVALID_OPTION", path + " must be " + what);
+}
+
+Napi::Object requireObject(Napi::Env env, Napi::Value v, const std::string& path) {
+  if (!v.IsObject() || v.IsArray() || v.IsFunction()) badType(env, path, "an object");
+  return v.As<Napi::Object>();
+}
+
+std::string requireString(Napi::Env env, Napi::Value v, const std::string& path, size_t maxLen) {
+  if (!v.IsString()) badType(env, path, "a string");
+  std::string s = v.As<Napi::String>().Utf8Value();
+  if (s.empty() || s.size() > maxLen) {
+    throwCoded(env, ErrKind::Range, "TC_INVALID_OPTION",
+               path + " must be 1.." + std::to_string(maxLen) + " characters long");
+  }
+  return s;
+}
+
+// An integer in [min, max]. Not a number: TypeError; fractional, NaN or out of range: RangeError.
+uint64_t requireInt(Napi::Env env, Napi::Value v, const std::string& path, uint64_t min, uint64_t max) {
+  if (!v.IsNumber()) badType(env, path, "a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || d < double(min) || d > double(max)) {
+    throwCoded(env, ErrKind::Range, "TC_INVALID_OPTION",
+               path + " must be an integer in " + std::to_string(min) + ".." + std::to_string(max));
+  }
+  return uint64_t(d);
+}
+
+bool requireBool(Napi::Env env, Napi::Value v, const std::string& path) {
+  if (!v.IsBoolean()) badType(env, path, "a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+// Ranges: the same numbers as PROFILE_LIMITS in src/defaults.ts (each with its reason there).
+twin::Profile toProfile(Napi::Env env, Napi::Value v) {
+  Napi::Object o = requireObject(env, v, "options.profile");
+  const std::string p = "options.profile.";
+  twin::Profile prof;
+  prof.name = requireString(env, o.Get("name"), p + "name", 64);
+  prof.maxConnections = uint32_t(requireInt(env, o.Get("maxConnections"), p + "maxConnections", 1, 4096));
+  prof.sendWindow = uint32_t(requireInt(env, o.Get("sendWindow"), p + "sendWindow", 1, 16u << 20));
+  prof.recvWindow = uint32_t(requireInt(env, o.Get("recvWindow"), p + "recvWindow", 1, 16u << 20));
+  prof.mss = uint32_t(requireInt(env, o.Get("mss"), p + "mss", 88, 65535));
+  prof.pollIntervalMs = uint32_t(requireInt(env, o.Get("pollIntervalMs"), p + "pollIntervalMs", 1, 3600000));
+  prof.ackTimeoutMs = uint32_t(requireInt(env, o.Get("ackTimeoutMs"), p + "ackTimeoutMs", 0, 3600000));
+  prof.dualCore = requireBool(env, o.Get("dualCore"), p + "dualCore");
+  prof.heapBytes = uint32_t(requireInt(env, o.Get("heapBytes"), p + "heapBytes", 0, UINT32_MAX));
+  prof.hostPort = uint16_t(requireInt(env, o.Get("hostPort"), p + "hostPort", 0, 65535));
+  return prof;
+}
+
+std::map<std::string, std::string> toConfig(Napi::Env env, Napi::Value v) {
+  std::map<std::string, std::string> out;
+  if (v.IsUndefined()) return out;
+  Napi::Object o = requireObject(env, v, "options.config");
+  Napi::Array keys = o.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); ++i) {
+    std::string key = keys.Get(i).ToString().Utf8Value();
+    Napi::Value val = o.Get(key);
+    if (!val.IsString()) badType(env, "options.config." + key, "a string");
+    out[key] = val.As<Napi::String>().Utf8Value();
+  }
+  return out;
+}
+
+const char* levelName(twin::LogLevel l) {
+  switch (l) {
+    case twin::LogLevel::Debug: return "debug";
+    case twin::LogLevel::Info: return "info";
+    case twin::LogLevel::Warn: return "warn";
+    case twin::LogLevel::Error: return "error";
+  }
+  return "info";
+}
+
+// Every twin::Counters field, in declaration order. The static_assert below fails the build when
+// twin.h gains a counter this list does not name.
+#define TC_COUNTER_FIELDS(X)                                                                     \
+  X(connectionsOpen) X(connectionsTotal) X(connectionsDeferred) X(clientsAlive)                  \
+  X(serversListening) X(threadsAlive) X(polls) X(acks) X(ackTimeouts) X(rxTimeouts) X(bytesIn)   \
+  X(bytesOut) X(errors) X(loopIterations) X(heapUsed) X(heapPeak) X(allocFailures) X(droppedPosts)
+#define TC_COUNT_ONE(name) +1
+static_assert(sizeof(twin::Counters) == (0 TC_COUNTER_FIELDS(TC_COUNT_ONE)) * sizeof(std::atomic<int64_t>),
+              "twin::Counters changed: update TC_COUNTER_FIELDS (and src/device.ts Counters)");
+#undef TC_COUNT_ONE
+
+// ---------------------------------------------------------------------------------------------
+// Log forwarding
+// ---------------------------------------------------------------------------------------------
+
+struct LogLine {
+  twin::LogLevel level;
+  std::string text;
+};
+
+// Shared by the device's log sink (device threads) and the JS side; atomics only.
+struct LogStats {
+  std::atomic<int64_t> dropped{0};    // queue full, or arrived after stop() resolved
+  std::atomic<int64_t> delivered{0};  // lines handed to onLog
+};
+
+// The TSFN's context. Owned by the TSFN (deleted in its finalizer); touched on the JS thread only.
+struct LogGate {
+  bool open = true;  // false once stop() resolved: queued lines are dropped, never delivered
+  std::shared_ptr<LogStats> stats;
+};
+
+// Runs on the JS thread for each queued line, or with env == nullptr when the TSFN is torn down
+// with lines still queued (then after the finalizer: `gate` must not be touched). Node calls it
+// from C, also while a worker is being terminated: it never throws (C API, statuses ignored). An
+// exception thrown by onLog stays pending and Node reports it as uncaught, as for any callback.
+void callJsLog(Napi::Env env, Napi::Function onLog, LogGate* gate, LogLine* line) {
+  std::unique_ptr<LogLine> owned(line);
+  if (env == nullptr || onLog.IsEmpty() || gate == nullptr) return;
+  if (!gate->open) {
+    gate->stats->dropped++;
+    return;
+  }
+  gate->stats->delivered++;
+  napi_value args[2] = {nullptr, nullptr};
+  napi_value recv = nullptr;
+  const char* level = levelName(owned->level);
+  if (napi_create_string_utf8(env, level, NAPI_AUTO_LENGTH, &args[0]) != napi_ok ||
+      napi_create_string_utf8(env, owned->text.data(), owned->text.size(), &args[1]) != napi_ok ||
+      napi_get_undefined(env, &recv) != napi_ok) {
+    return;
+  }
+  napi_call_function(env, recv, onLog, 2, args, nullptr);
+}
+
+using LogTsfn = Napi::TypedThreadSafeFunction<LogGate, LogLine, callJsLog>;
+
+// Bound on queued, not yet delivered lines per device; beyond it lines are dropped and counted.
+constexpr size_t kLogQueueMax = 4096;
+
+// ---------------------------------------------------------------------------------------------
+// NativeDevice
+// ---------------------------------------------------------------------------------------------
+//
+// Threads and handles, and who owns them:
+//  - The JS thread owns this object, the twin::Device (device_), the one TSFN (tsfn_) and the env
+//    cleanup hook. Every method and every field below except device_->stop() runs/lives there.
+//  - The twin::Device owns its two threads ("async_tcp", "loop"). They exist only between a
+//    successful start() and the return of twin::Device::stop(). They reach JS only through the log
+//    sink, which calls tsfn_.NonBlockingCall() (never blocking; a full queue drops and counts the
+//    line in logDropped). They use the TSFN reference this object holds (initial thread count 1)
+//    and do not Acquire their own: that is sound because Release() happens strictly after
+//    twin::Device::stop() has joined both threads.
+//  - stop() runs twin::Device::stop() on a libuv threadpool thread (StopWorker). While it runs, the
+//    worker holds a strong reference to this object, so the finalizer cannot run concurrently.
+//    Node waits for in-flight threadpool work during environment teardown.
+//  - The TSFN is Unref'd: a running device never keeps the process alive.
+//
+// Rules:
+//  - Release() of the TSFN is the last call on it, made once (closeLog), after device threads are
+//    joined; just before it the gate is closed, so no line reaches JS after stop() resolves.
+//  - Exactly one of these ends a started device: stop()'s worker completion, the env cleanup hook
+//    (process exit / worker termination with the device still running: stops it synchronously on
+//    the JS thread) or the GC finalizer of a device nobody stopped. The finalizer joins the device
+//    threads on the JS thread: a last resort only, because a running device's onLog callback
+//    (held strongly by the TSFN) normally keeps the JS object alive until stop() or exit.
+//  - The cleanup hook is registered after the TSFN is created, so at teardown it runs before the
+//    TSFN's own cleanup (hooks run last-in first-out).
+class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeDevice",
+                       {InstanceMethod<&NativeDevice::Start>("start"),
+                        InstanceMethod<&NativeDevice::Stop>("stop"),
+                        InstanceMethod<&NativeDevice::Counters>("counters"),
+                        InstanceMethod<&NativeDevice::InjectFault>("injectFault"),
+                        InstanceAccessor<&NativeDevice::Running>("running")});
+  }
+
+  explicit NativeDevice(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeDevice>(info) {
+    Napi::Env env = info.Env();
+    Napi::Object options = requireObject(env, info[0], "options");
+    if (!info[1].IsFunction()) badType(env, "onLog", "a function");
+
+    std::string firmware = requireString(env, options.Get("firmware"), "options.firmware", 64);
+    std::map<std::string, std::string> config = toConfig(env, options.Get("config"));
+    twin::Profile profile = toProfile(env, options.Get("profile"));
+    bool known = false;
+    std::string list;
+    for (const auto& n : firmwareNames()) {
+      known = known || n == firmware;
+      list += (list.empty() ? "" : ", ") + n;
+    }
+    if (!known) {
+      throwCoded(env, ErrKind::Error, "TC_FIRMWARE_UNKNOWN",
+                 "unknown firmware '" + firmware + "' (known: " + list + ")");
+    }
+
+    // Validates the config now; the factory constructs the firmware on the loop task (its members
+    // are the sketch's globals).
+    twin::FirmwareFactory factory;
+    std::string error;
+    if (!firmwareFactory(firmware, config, &factory, &error)) {
+      throwCoded(env, ErrKind::Error, "TC_FIRMWARE_CONFIG", "options.config: " + error);
+    }
+
+    // Nothing below may throw once the TSFN exists, except the guarded twin::Device construction:
+    // a constructor that throws runs no destructor, so a registered hook or a live TSFN would leak
+    // (and the hook would later run on freed memory).
+    stats_ = std::make_shared<LogStats>();
+    auto gate = std::make_unique<LogGate>(LogGate{true, stats_});
+    tsfn_ = LogTsfn::New(env, info[1].As<Napi::Function>(), "twincore:log", kLogQueueMax, 1, gate.get(),
+                         [](Napi::Env, void*, LogGate* g) { delete g; });
+    gate_ = gate.release();  // the TSFN owns it now
+    tsfn_.Unref(env);
+    tsfnLive_ = true;
+
+    // The sink runs on device threads: it copies the TSFN handle and the stats, nothing of `this`.
+    LogTsfn tsfn = tsfn_;
+    std::shared_ptr<LogStats> stats = stats_;
+    twin::LogSink sink = [tsfn, stats](twin::LogLevel level, const std::string& text) mutable {
+      auto* line = new LogLine{level, text};
+      if (tsfn.NonBlockingCall(line) != napi_ok) {
+        delete line;
+        stats->dropped++;
+      }
+    };
+    try {
+      device_ = std::make_unique<twin::Device>(std::move(profile), std::move(factory), std::move(sink));
+    } catch (...) {
+      closeLog(true);
+      throw;
+    }
+    // Last: registered after the TSFN, so it runs before the TSFN's own teardown (LIFO).
+    env_ = env;
+    hookArmed_ = napi_add_env_cleanup_hook(env, &NativeDevice::OnEnvCleanup, this) == napi_ok;
+  }
+
+  ~NativeDevice() override {
+    // GC finalizer (or environment teardown). See the rules above.
+    if (state_ == State::Running || state_ == State::Stopping) device_->stop();
+    state_ = State::Stopped;
+    closeLog(true);
+    disarmHook();
+  }
+
+ private:
+  enum class State { Idle, Running, Stopping, Stopped };
+
+  // Runs twin::Device::stop() off the JS thread; settles the stop() promise on the JS thread.
+  class StopWorker : public Napi::AsyncWorker {
+   public:
+    explicit StopWorker(NativeDevice* self)
+        : Napi::AsyncWorker(self->Env(), "twincore:stop"),
+          self_(self),
+          keepAlive_(Napi::Persistent(self->Value())) {
+      napi_value promise = nullptr;
+      if (napi_create_promise(Env(), &deferred_, &promise) != napi_ok) {
+        throw Napi::Error::New(Env(), "napi_create_promise failed");
+      }
+      promise_ = Napi::Promise(Env(), promise);
+    }
+    Napi::Promise Promise() const { return promise_; }
+
+   protected:
+    void Execute() override { self_->device_->stop(); }  // threadpool thread
+    void OnOK() override { finish(); }
+    void OnError(const Napi::Error&) override { finish(); }
+
+   private:
+    void finish() {
+      self_->state_ = State::Stopped;
+      self_->closeLog(true);
+      self_->disarmHook();
+      // Through the C API so that a refusal (environment teardown, where nothing waits on the
+      // promise any more) cannot throw.
+      napi_value undefined = nullptr;
+      napi_get_undefined(Env(), &undefined);
+      napi_resolve_deferred(Env(), deferred_, undefined);
+    }
+
+    NativeDevice* self_;
+    Napi::ObjectReference keepAlive_;  // the JS object outlives the stop in flight
+    napi_deferred deferred_ = nullptr;
+    Napi::Promise promise_;
+  };
+
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (state_ == State::Running) throwCoded(env, ErrKind::Error, "TC_DEVICE_START_FAILED", "device already running");
+    if (state_ != State::Idle) throwCoded(env, ErrKind::Error, "TC_DEVICE_STOPPED", "device was stopped; create a new one");
+    // Blocks this thread until the firmware's setup() has returned on the loop task.
+    if (!device_->start()) {
+      std::string why = device_->lastError();
+      // The threads that did start are joined here (quick: setup() did not run or failed).
+      device_->stop();
+      state_ = State::Stopped;
+      // Lines logged while failing stay deliverable (the gate stays open): they explain the failure.
+      closeLog(false);
+      disarmHook();
+      throwCoded(env, ErrKind::Error, "TC_DEVICE_START_FAILED", "device start failed: " + why);
+    }
+    state_ = State::Running;
+    return portsArray(env);
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!stopPromise_.IsEmpty()) return stopPromise_.Value();
+    Napi::Promise promise;
+    if (state_ == State::Running) {
+      state_ = State::Stopping;
+      auto* worker = new StopWorker(this);
+      promise = worker->Promise();
+      worker->Queue();
+    } else {
+      state_ = State::Stopped;
+      closeLog(true);
+      disarmHook();
+      auto d = Napi::Promise::Deferred::New(env);
+      d.Resolve(env.Undefined());
+      promise = d.Promise();
+    }
+    stopPromise_ = Napi::Persistent(static_cast<Napi::Object>(promise));
+    return promise;
+  }
+
+  Napi::Value Counters(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const twin::Counters& c = device_->counters();
+    Napi::Object o = Napi::Object::New(env);
+#define TC_SET_COUNTER(name) o.Set(#name, Napi::Number::New(env, double(c.name.load())));
+    TC_COUNTER_FIELDS(TC_SET_COUNTER)
+#undef TC_SET_COUNTER
+    o.Set("logDropped", Napi::Number::New(env, double(stats_->dropped.load())));
+    o.Set("logLines", Napi::Number::New(env, double(stats_->delivered.load())));
+    return o;
+  }
+
+  void InjectFault(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsString()) badType(env, "kind", "a string ('accept' | 'alloc' | 'listen')");
+    std::string kind = info[0].As<Napi::String>().Utf8Value();
+    int32_t count = int32_t(requireInt(env, info[1], "count", 0, 1000000));
+    if (state_ == State::Stopping || state_ == State::Stopped) {
+      throwCoded(env, ErrKind::Error, "TC_DEVICE_STOPPED", "injectFault on a stopped device");
+    }
+    twin::Faults& f = device_->faults();
+    if (kind == "accept") {
+      f.failAccepts += count;
+    } else if (kind == "alloc") {
+      f.failAllocs += count;
+    } else if (kind == "listen") {
+      f.failListen += count;
+    } else {
+      throwCoded(env, ErrKind::Range, "TC_INVALID_OPTION",
+                 "kind must be 'accept', 'alloc' or 'listen', not '" + kind + "'");
+    }
+  }
+
+  Napi::Value Running(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), state_ == State::Running);
+  }
+
+  Napi::Array portsArray(Napi::Env env) {
+    std::vector<uint16_t> ports = device_->ports();
+    Napi::Array a = Napi::Array::New(env, ports.size());
+    for (uint32_t i = 0; i < ports.size(); ++i) a.Set(i, Napi::Number::New(env, ports[i]));
+    return a;
+  }
+
+  // Last call on the TSFN. closeGate: no queued line reaches JS any more.
+  void closeLog(bool closeGate) {
+    if (!tsfnLive_) return;
+    tsfnLive_ = false;
+    if (closeGate) gate_->open = false;
+    gate_ = nullptr;  // owned by the TSFN from here on
+    tsfn_.Release();
+  }
+
+  void disarmHook() {
+    if (!hookArmed_) return;
+    hookArmed_ = false;
+    napi_remove_env_cleanup_hook(env_, &NativeDevice::OnEnvCleanup, this);
+  }
+
+  // Environment teardown (process exit, worker termination) with the device not yet stopped, or
+  // with stop() in flight: stop synchronously (waits for an in-flight stop), then release.
+  static void OnEnvCleanup(void* arg) {
+    auto* self = static_cast<NativeDevice*>(arg);
+    self->hookArmed_ = false;
+    if (self->state_ == State::Running || self->state_ == State::Stopping) self->device_->stop();
+    self->state_ = State::Stopped;
+    self->closeLog(true);
+  }
+
+  std::unique_ptr<twin::Device> device_;
+  LogTsfn tsfn_;
+  LogGate* gate_ = nullptr;  // valid while tsfnLive_
+  bool tsfnLive_ = false;
+  std::shared_ptr<LogStats> stats_;
+  napi_env env_ = nullptr;
+  bool hookArmed_ = false;
+  State state_ = State::Idle;
+  Napi::ObjectReference stopPromise_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Module
+// ---------------------------------------------------------------------------------------------
+
+Napi::Value FirmwareNames(const Napi::CallbackInfo& info) {
+  std::vector<std::string> names = firmwareNames();
+  Napi::Array a = Napi::Array::New(info.Env(), names.size());
+  for (uint32_t i = 0; i < names.size(); ++i) a.Set(i, Napi::String::New(info.Env(), names[i]));
+  return a;
+}
+
+Napi::Value DefaultProfile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  twin::Profile p;
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", p.name);
+  o.Set("maxConnections", double(p.maxConnections));
+  o.Set("sendWindow", double(p.sendWindow));
+  o.Set("recvWindow", double(p.recvWindow));
+  o.Set("mss", double(p.mss));
+  o.Set("pollIntervalMs", double(p.pollIntervalMs));
+  o.Set("ackTimeoutMs", double(p.ackTimeoutMs));
+  o.Set("dualCore", p.dualCore);
+  o.Set("heapBytes", double(p.heapBytes));
+  o.Set("hostPort", double(p.hostPort));
+  return o;
+}
+
+// Per-environment state lives here (none needed beyond the exports: no static globals).
+class TwincoreAddon : public Napi::Addon<TwincoreAddon> {
+ public:
+  TwincoreAddon(Napi::Env env, Napi::Object exports) {
+    exports.Set("NativeDevice", NativeDevice::Define(env));
+    exports.Set("firmwareNames", Napi::Function::New<FirmwareNames>(env, "firmwareNames"));
+    exports.Set("defaultProfile", Napi::Function::New<DefaultProfile>(env, "defaultProfile"));
+  }
+};
+
+}  // namespace
+
+NODE_API_ADDON(TwincoreAddon)

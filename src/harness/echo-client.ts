@@ -1,0 +1,224 @@
+// One client session against the `echo` firmware (firmware/EchoFirmware.h): connect, send lines
+// and check each comes back once, in order, then end the session one of four ways:
+//   graceful         the client sends FIN (socket.end()); the device must close too
+//   reset            the client aborts with RST (socket.resetAndDestroy())
+//   quit             "quit" -> "bye", then the device closes the connection
+//   close-from-loop  the device's loop task closes the connection
+// Ticks ("tick N", written by the loop task) may arrive between replies: they must be
+// increasing on each connection. Every wait is bounded by opTimeoutMs.
+import net from 'node:net';
+
+import { LOOPBACK_HOST } from '../defaults.js';
+
+export type Ending = 'graceful' | 'reset' | 'quit' | 'close-from-loop';
+export const ENDINGS: readonly Ending[] = ['graceful', 'reset', 'quit', 'close-from-loop'];
+
+export interface EchoSessionSpec {
+  port: number;
+  id: string;
+  /** The lines to send, without '\n'. */
+  lines: string[];
+  ending: Ending;
+  opTimeoutMs: number;
+  /** Live sockets, so the run can destroy stragglers. */
+  sockets: Set<net.Socket>;
+}
+
+export interface EchoSessionResult {
+  connected: boolean;
+  linesSent: number;
+  linesEchoed: number;
+  ticks: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Invariant violations (the oracle's input). */
+  violations: string[];
+}
+
+const TICK = /^tick (\d+)$/;
+
+class LineSocket {
+  readonly socket: net.Socket;
+  readonly closed: Promise<void>;
+  #buf = '';
+  #lines: string[] = [];
+  #waiter: (() => void) | undefined;
+  #isClosed = false;
+  lastTick = 0;
+  ticks = 0;
+  bytesReceived = 0;
+  error: Error | undefined;
+  tickViolation: string | undefined;
+
+  constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.bytesReceived += Buffer.byteLength(chunk);
+      this.#buf += chunk;
+      let nl: number;
+      while ((nl = this.#buf.indexOf('\n')) >= 0) {
+        const line = this.#buf.slice(0, nl);
+        this.#buf = this.#buf.slice(nl + 1);
+        const tick = TICK.exec(line);
+        if (tick) {
+          const n = Number(tick[1]);
+          if (n <= this.lastTick && !this.tickViolation) {
+            this.tickViolation = `tick ${n} after tick ${this.lastTick}`;
+          }
+          this.lastTick = n;
+          this.ticks++;
+        } else {
+          this.#lines.push(line);
+        }
+      }
+      this.#wake();
+    });
+    socket.on('error', (e) => {
+      this.error ??= e;
+    });
+    this.closed = new Promise((resolve) => {
+      socket.once('close', () => {
+        this.#isClosed = true;
+        this.#wake();
+        resolve();
+      });
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.();
+  }
+
+  /** The next non-tick line; null if the connection closed first or the time ran out. */
+  async next(timeoutMs: number): Promise<{ line: string } | { closed: true } | { timeout: true }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.#lines.shift();
+      if (line !== undefined) return { line };
+      if (this.#isClosed) return { closed: true };
+      const left = deadline - Date.now();
+      if (left <= 0) return { timeout: true };
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.#waiter = resolve;
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  /** True if the peer closed the connection within timeoutMs. */
+  async waitClosed(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const r = await Promise.race([
+      this.closed.then(() => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); }),
+    ]);
+    clearTimeout(timer);
+    return r;
+  }
+
+  /** Lines received but never consumed. */
+  get unread(): string[] {
+    return this.#lines;
+  }
+}
+
+function connect(port: number, timeoutMs: number): Promise<net.Socket | Error> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: LOOPBACK_HOST });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(new Error(`connect timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (e) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(e);
+    });
+  });
+}
+
+export async function runEchoSession(spec: EchoSessionSpec): Promise<EchoSessionResult> {
+  const result: EchoSessionResult = {
+    connected: false, linesSent: 0, linesEchoed: 0, ticks: 0, bytesSent: 0, bytesReceived: 0, violations: [],
+  };
+  const fail = (what: string): void => {
+    result.violations.push(`${spec.id} (${spec.ending}): ${what}`);
+  };
+  const s = await connect(spec.port, spec.opTimeoutMs);
+  if (s instanceof Error) {
+    fail(`connect failed: ${s.message}`);
+    return result;
+  }
+  result.connected = true;
+  spec.sockets.add(s);
+  const ls = new LineSocket(s);
+  const send = (text: string): void => {
+    s.write(text);
+    result.bytesSent += Buffer.byteLength(text);
+  };
+  try {
+    for (const line of spec.lines) {
+      send(`${line}\n`);
+      result.linesSent++;
+      const got = await ls.next(spec.opTimeoutMs);
+      if ('line' in got) {
+        if (got.line !== line) {
+          fail(`echo mismatch: sent ${JSON.stringify(line)}, got ${JSON.stringify(got.line)}`);
+          return result;
+        }
+        result.linesEchoed++;
+      } else {
+        fail('closed' in got ? `connection closed before the echo of line ${result.linesSent}`
+          : `no echo within ${spec.opTimeoutMs} ms`);
+        return result;
+      }
+    }
+    switch (spec.ending) {
+      case 'reset':
+        s.resetAndDestroy();
+        break;
+      case 'graceful':
+        s.end();
+        if (!(await ls.waitClosed(spec.opTimeoutMs))) fail(`device did not close within ${spec.opTimeoutMs} ms after FIN`);
+        break;
+      case 'quit': {
+        send('quit\n');
+        const got = await ls.next(spec.opTimeoutMs);
+        if (!('line' in got) || got.line !== 'bye') {
+          fail(`expected "bye", got ${'line' in got ? JSON.stringify(got.line) : 'closed' in got ? 'a close' : 'nothing'}`);
+          break;
+        }
+        if (!(await ls.waitClosed(spec.opTimeoutMs))) fail(`device did not close within ${spec.opTimeoutMs} ms after quit`);
+        break;
+      }
+      case 'close-from-loop':
+        send('close-from-loop\n');
+        if (!(await ls.waitClosed(spec.opTimeoutMs))) fail(`loop task did not close within ${spec.opTimeoutMs} ms`);
+        else if (ls.unread.length) fail(`unexpected reply ${JSON.stringify(ls.unread[0])} to close-from-loop`);
+        break;
+    }
+    if (ls.tickViolation) fail(ls.tickViolation);
+    // A reset by the device is not part of any ending (the device closes gracefully).
+    if (ls.error && spec.ending !== 'reset') fail(`socket error ${(ls.error as NodeJS.ErrnoException).code ?? ls.error.message}`);
+    return result;
+  } finally {
+    result.ticks = ls.ticks;
+    result.bytesReceived = ls.bytesReceived;
+    if (!s.destroyed) s.destroy();
+    spec.sockets.delete(s);
+  }
+}

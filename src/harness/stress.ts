@@ -1,0 +1,296 @@
+// runStress(): the stress run as a programmatic API. It never prints: it returns an emitter
+// ('start', 'tick', 'done') that the CLI's progress line and summary subscribe to, and a
+// `result` promise that always resolves (a failure is a result with violations, not a throw).
+//
+// Bounds: sessions start only while the run is younger than durationMs and fewer than
+// maxConnections were opened; sessions still running then get drainTimeoutMs, after which
+// their sockets are destroyed; every client wait is bounded by opTimeoutMs. Clients connect to
+// 127.0.0.1 only.
+import { EventEmitter } from 'node:events';
+import type net from 'node:net';
+
+import { PROFILES, STRESS_DEFAULTS } from '../defaults.js';
+import { TwincoreRangeError, TwincoreTypeError, UnsupportedError } from '../errors.js';
+import { checkInt, resolveConfig, resolveProfile, type ConfigInput, type ProfileInput } from '../options.js';
+import type { DeviceCounters, StopReport } from '../types.js';
+import { ENDINGS, runEchoSession, type Ending } from './echo-client.js';
+import { checkInvariants } from './oracle.js';
+import { createRng, pickWeighted, randInt, type Rng } from './rng.js';
+import { TARGET_NAMES, startTarget, type Target, type TargetName } from './targets.js';
+
+export interface StressOptions {
+  /** Default 'addon'. */
+  target?: TargetName;
+  /** Default 'echo' (the only scenario so far; see SCENARIOS). */
+  firmware?: string;
+  profile?: ProfileInput;
+  /** Extra firmware config; tickMs below is merged in unless config sets it. */
+  config?: ConfigInput;
+  /** Concurrent clients. */
+  clients?: number;
+  durationMs?: number;
+  /** Stop starting sessions after this many connections. */
+  maxConnections?: number;
+  /** The loop task writes a tick to every client this often (0: off). */
+  tickMs?: number;
+  seed?: number;
+  maxLinesPerSession?: number;
+  opTimeoutMs?: number;
+  drainTimeoutMs?: number;
+  tickIntervalMs?: number;
+  /** Relative weights of the session endings; default all equal. */
+  endings?: Partial<Record<Ending, number>>;
+}
+
+export interface ResolvedStressOptions {
+  target: TargetName;
+  firmware: string;
+  profile: ReturnType<typeof resolveProfile>;
+  config: Record<string, string>;
+  clients: number;
+  durationMs: number;
+  maxConnections: number;
+  tickMs: number;
+  seed: number;
+  maxLinesPerSession: number;
+  opTimeoutMs: number;
+  drainTimeoutMs: number;
+  tickIntervalMs: number;
+  endings: Record<Ending, number>;
+}
+
+export interface StressStats {
+  connections: number;
+  connectFailures: number;
+  sessionsCompleted: number;
+  linesSent: number;
+  linesEchoed: number;
+  ticks: number;
+  bytesSent: number;
+  bytesReceived: number;
+  endings: Record<Ending, number>;
+  /** Sockets still open at the drain deadline (destroyed then). */
+  stragglers: number;
+}
+
+export interface StressProgress {
+  elapsedMs: number;
+  activeClients: number;
+  connections: number;
+  connectionsPerSec: number;
+  linesEchoed: number;
+  violations: number;
+  counters: DeviceCounters | null;
+}
+
+export interface StressStart {
+  target: TargetName;
+  port: number;
+  options: ResolvedStressOptions;
+}
+
+export interface StressResult {
+  ok: boolean;
+  target: TargetName;
+  firmware: string;
+  profile: string;
+  seed: number;
+  /** Wall time of the client phase (connect/close churn), excluding boot and stop. */
+  durationMs: number;
+  connectionsPerSec: number;
+  stats: StressStats;
+  stop: StopReport | null;
+  violations: string[];
+  /** Violations beyond the stored ones (the list is bounded). */
+  violationsOmitted: number;
+  /** A harness failure (the target did not start, ...), if any. */
+  error?: string;
+}
+
+export interface StressEvents {
+  start: [info: StressStart];
+  tick: [progress: StressProgress];
+  done: [result: StressResult];
+}
+
+// Scenarios by firmware: the client behaviour that exercises it. The WebSocket firmware adds its
+// scenario here.
+type SessionRunner = typeof runEchoSession;
+const SCENARIOS: Readonly<Record<string, SessionRunner>> = { echo: runEchoSession };
+
+const MAX_VIOLATIONS_KEPT = 50;
+
+export function resolveStressOptions(options: StressOptions = {}): ResolvedStressOptions {
+  if (typeof options !== 'object' || options === null) throw new TwincoreTypeError('stress options must be an object');
+  const d = STRESS_DEFAULTS;
+  const target = options.target ?? 'addon';
+  if (!TARGET_NAMES.includes(target)) {
+    throw new TwincoreRangeError(`target must be one of ${TARGET_NAMES.join(', ')}, got '${String(target)}'`);
+  }
+  const firmware = options.firmware ?? d.firmware;
+  if (!SCENARIOS[firmware]) {
+    throw new UnsupportedError(`no stress scenario for firmware '${firmware}' (have: ${Object.keys(SCENARIOS).join(', ')})`);
+  }
+  const int = (v: number | undefined, name: string, def: number, min: number, max: number): number =>
+    v === undefined ? def : checkInt(v, name, min, max);
+  const tickMs = int(options.tickMs, 'tickMs', d.tickMs, 0, 3_600_000);
+  const config = { tickMs: String(tickMs), ...resolveConfig(options.config) };
+  const endings = Object.fromEntries(ENDINGS.map((e) => [e, 1])) as Record<Ending, number>;
+  if (options.endings !== undefined) {
+    for (const e of ENDINGS) endings[e] = 0;
+    for (const [k, w] of Object.entries(options.endings)) {
+      if (!ENDINGS.includes(k as Ending)) throw new TwincoreRangeError(`endings.${k}: unknown ending (known: ${ENDINGS.join(', ')})`);
+      endings[k as Ending] = int(w, `endings.${k}`, 0, 0, 1000);
+    }
+    if (ENDINGS.every((e) => endings[e] === 0)) throw new TwincoreRangeError('endings: at least one weight must be > 0');
+  }
+  return {
+    target,
+    firmware,
+    profile: resolveProfile(options.profile ?? PROFILES.esp32!.name),
+    config,
+    clients: int(options.clients, 'clients', d.clients, 1, 1000),
+    durationMs: int(options.durationMs, 'durationMs', d.durationMs, 1, 24 * 3_600_000),
+    maxConnections: int(options.maxConnections, 'maxConnections', d.maxConnections, 1, 100_000_000),
+    tickMs,
+    seed: int(options.seed, 'seed', d.seed, 0, 0xffff_ffff),
+    maxLinesPerSession: int(options.maxLinesPerSession, 'maxLinesPerSession', d.maxLinesPerSession, 1, 10_000),
+    opTimeoutMs: int(options.opTimeoutMs, 'opTimeoutMs', d.opTimeoutMs, 1, 600_000),
+    drainTimeoutMs: int(options.drainTimeoutMs, 'drainTimeoutMs', d.drainTimeoutMs, 0, 600_000),
+    tickIntervalMs: int(options.tickIntervalMs, 'tickIntervalMs', d.tickIntervalMs, 10, 60_000),
+    endings,
+  };
+}
+
+export class StressRun extends EventEmitter<StressEvents> {
+  readonly options: ResolvedStressOptions;
+  /** Always resolves, also when the run failed. */
+  readonly result: Promise<StressResult>;
+  #aborted = false;
+
+  constructor(options: ResolvedStressOptions) {
+    super();
+    this.options = options;
+    // Starts on a later tick so that listeners attached right after runStress() see 'start'.
+    this.result = new Promise<void>((r) => setImmediate(r)).then(() => this.#run());
+  }
+
+  /** Ends the client phase early (e.g. on SIGINT); the run still drains, stops and reports. */
+  abort(): void {
+    this.#aborted = true;
+  }
+
+  async #run(): Promise<StressResult> {
+    const o = this.options;
+    const stats: StressStats = {
+      connections: 0, connectFailures: 0, sessionsCompleted: 0, linesSent: 0, linesEchoed: 0, ticks: 0,
+      bytesSent: 0, bytesReceived: 0, endings: Object.fromEntries(ENDINGS.map((e) => [e, 0])) as Record<Ending, number>,
+      stragglers: 0,
+    };
+    const violations: string[] = [];
+    let violationCount = 0;
+    const addViolation = (v: string): void => {
+      violationCount++;
+      if (violations.length < MAX_VIOLATIONS_KEPT) violations.push(v);
+    };
+    const finish = (r: Omit<StressResult, 'violations' | 'violationsOmitted' | 'ok'> & { ok?: boolean }): StressResult => {
+      const result: StressResult = {
+        ...r,
+        ok: (r.ok ?? true) && violationCount === 0,
+        violations,
+        violationsOmitted: violationCount - violations.length,
+      };
+      this.emit('done', result);
+      return result;
+    };
+    const base = {
+      target: o.target, firmware: o.firmware, profile: o.profile.name, seed: o.seed, durationMs: 0, connectionsPerSec: 0, stats,
+    };
+
+    let target: Target;
+    try {
+      target = await startTarget(o.target, { firmware: o.firmware, config: o.config, profile: o.profile });
+    } catch (e) {
+      return finish({ ...base, ok: false, stop: null, error: `target ${o.target} did not start: ${(e as Error).message}` });
+    }
+    this.emit('start', { target: o.target, port: target.port, options: o });
+
+    const rng: Rng = createRng(o.seed);
+    const runner = SCENARIOS[o.firmware]!;
+    const sockets = new Set<net.Socket>();
+    const t0 = Date.now();
+    const deadline = t0 + o.durationMs;
+    let active = 0;
+    let sessionSeq = 0;
+    let targetDied = false;
+    const progress = (): StressProgress => {
+      const elapsedMs = Date.now() - t0;
+      return {
+        elapsedMs, activeClients: active, connections: stats.connections,
+        connectionsPerSec: elapsedMs > 0 ? (stats.connections * 1000) / elapsedMs : 0,
+        linesEchoed: stats.linesEchoed, violations: violationCount, counters: target.counters(),
+      };
+    };
+    const ticker = setInterval(() => this.emit('tick', progress()), o.tickIntervalMs);
+
+    const client = async (index: number): Promise<void> => {
+      while (!this.#aborted && Date.now() < deadline && sessionSeq < o.maxConnections) {
+        if (!target.alive()) {
+          if (!targetDied) addViolation(`the ${o.target} device died during the run`);
+          targetDied = true;
+          break;
+        }
+        const seq = ++sessionSeq;
+        const lineCount = randInt(rng, 1, o.maxLinesPerSession);
+        const lines = Array.from({ length: lineCount }, (_, i) => `c${index}-s${seq}-l${i}-${'x'.repeat(randInt(rng, 0, 200))}`);
+        const ending = pickWeighted(rng, o.endings);
+        active++;
+        const r = await runner({ port: target.port, id: `c${index}/s${seq}`, lines, ending, opTimeoutMs: o.opTimeoutMs, sockets });
+        active--;
+        if (r.connected) stats.connections++;
+        else stats.connectFailures++;
+        stats.linesSent += r.linesSent;
+        stats.linesEchoed += r.linesEchoed;
+        stats.ticks += r.ticks;
+        stats.bytesSent += r.bytesSent;
+        stats.bytesReceived += r.bytesReceived;
+        if (r.violations.length === 0) {
+          stats.sessionsCompleted++;
+          stats.endings[ending]++;
+        }
+        r.violations.forEach(addViolation);
+      }
+    };
+
+    const clients = Promise.all(Array.from({ length: o.clients }, (_, i) => client(i)));
+    // Drain: once the deadline passes, in-flight sessions get drainTimeoutMs more.
+    const remaining = Math.max(0, deadline - Date.now());
+    let drainTimer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      clients.then(() => true),
+      new Promise<boolean>((r) => { drainTimer = setTimeout(() => r(false), remaining + o.drainTimeoutMs); }),
+    ]);
+    clearTimeout(drainTimer);
+    const durationMs = Date.now() - t0;
+    if (!drained) {
+      this.#aborted = true;
+      stats.stragglers = sockets.size;
+      addViolation(`${sockets.size} session(s) still running ${o.drainTimeoutMs} ms after the deadline`);
+      for (const s of sockets) s.destroy();
+      await Promise.race([clients, new Promise((r) => setTimeout(r, 1000))]);
+    }
+    clearInterval(ticker);
+    this.emit('tick', progress());
+
+    const stop = await target.stop();
+    checkInvariants({ target: o.target, stats, stop }).forEach(addViolation);
+    return finish({
+      ...base, durationMs, connectionsPerSec: durationMs > 0 ? (stats.connections * 1000) / durationMs : 0, stop,
+    });
+  }
+}
+
+/** Starts a stress run; see StressRun. Throws only on invalid options. */
+export function runStress(options: StressOptions = {}): StressRun {
+  return new StressRun(resolveStressOptions(options));
+}

@@ -1,0 +1,311 @@
+// ProcessDevice: the Device surface over a child process running a sanitizer build of the
+// standalone device (build-native/<asan|tsan>/twincore-device, native/device/main.cpp).
+//
+// Protocol (stdout, one line each): `TWINCORE_DEVICE_READY {"ports":[...]}` once setup()
+// returned; `LOG <line>` per device log line; `TWINCORE_DEVICE_EXIT {<counters>}` after the
+// device stopped (SIGTERM/SIGINT). Exit codes: 0 clean, 2 usage, 3 sockets or clients left
+// behind, 4 start failed; the sanitizers use their own (see PROCESS_DEVICE_DEFAULTS.env).
+//
+// Lifetime: start() resolves on the READY line; stop() (idempotent) sends SIGTERM and resolves
+// once the process has exited and its output is read, with the exit code, the final counters and
+// every sanitizer report found on stderr. A process still alive when this Node process exits is
+// killed (SIGKILL); --max-seconds is a second safety net for a parent that dies harder.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+import { LOOPBACK_HOST, PROCESS_DEVICE_DEFAULTS, PROFILES, WS_PATH, type Profile } from './defaults.js';
+import type { DeviceEvents } from './device.js';
+import { ProcessDeviceError, TwincoreRangeError, TwincoreTypeError, UnsupportedError } from './errors.js';
+import { LogRing } from './log-ring.js';
+import { packageRoot } from './native.js';
+import { checkInt, resolveDeviceOptions, type DeviceOptions } from './options.js';
+import type { DeviceCounters, FaultKind, LogEntry, StopReport } from './types.js';
+
+export type Sanitizer = 'asan' | 'tsan';
+export const SANITIZERS: readonly Sanitizer[] = ['asan', 'tsan'];
+
+export interface ProcessDeviceOptions extends DeviceOptions {
+  /** Which build to run. Default 'asan'. */
+  sanitizer?: Sanitizer;
+  /** Path of the device executable; default build-native/<sanitizer>/twincore-device. */
+  binary?: string;
+  /** Extra environment for the process (merged over the sanitizer defaults). */
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+  stopTimeoutMs?: number;
+  /** The process exits by itself after this long (a safety net, not a schedule). */
+  maxSeconds?: number;
+}
+
+export const READY_PREFIX = 'TWINCORE_DEVICE_READY ';
+export const EXIT_PREFIX = 'TWINCORE_DEVICE_EXIT ';
+export const LOG_PREFIX = 'LOG ';
+
+const REPORT_START = /WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:/;
+const SEPARATOR = /^={10,}\s*$/;
+const ASAN_END = /^==\d+==ABORTING/;
+const SUMMARY_END = /^SUMMARY: (ThreadSanitizer|UndefinedBehaviorSanitizer)/;
+
+/** Splits sanitizer output into reports: each block starting with a TSan warning, an ASan or LSan
+ *  error, or containing a UBSan `runtime error:`, up to its closing separator line. */
+export function parseSanitizerReports(stderr: string): string[] {
+  const reports: string[] = [];
+  let current: string[] | null = null;
+  const close = (): void => {
+    if (current) reports.push(current.join('\n').trimEnd());
+    current = null;
+  };
+  for (const line of stderr.split(/\r?\n/)) {
+    if (REPORT_START.test(line)) {
+      close();
+      current = [line];
+      continue;
+    }
+    if (!current) continue;
+    if (SEPARATOR.test(line)) {
+      close();
+      continue;
+    }
+    current.push(line);
+    if (ASAN_END.test(line) || SUMMARY_END.test(line)) close();
+  }
+  close();
+  return reports;
+}
+
+export function deviceBinary(sanitizer: Sanitizer): string {
+  return path.join(packageRoot(), 'build-native', sanitizer, 'twincore-device');
+}
+
+/** The device executable's flags for a profile; fields it cannot set must keep their defaults. */
+function profileArgs(profile: Profile): string[] {
+  const base = profile.dualCore ? PROFILES.esp32! : PROFILES.esp32c3!;
+  const args: string[] = [];
+  if (profile.hostPort !== base.hostPort) args.push('--port', String(profile.hostPort));
+  if (profile.maxConnections !== base.maxConnections) {
+    checkInt(profile.maxConnections, 'options.profile.maxConnections (device process)', 1, 1024);
+    args.push('--max-connections', String(profile.maxConnections));
+  }
+  if (profile.sendWindow !== base.sendWindow) {
+    checkInt(profile.sendWindow, 'options.profile.sendWindow (device process)', 536, 1 << 20);
+    args.push('--send-window', String(profile.sendWindow));
+  }
+  if (!profile.dualCore) args.push('--single-core');
+  for (const key of ['recvWindow', 'mss', 'pollIntervalMs', 'ackTimeoutMs', 'heapBytes'] as const) {
+    if (profile[key] !== base[key]) {
+      throw new UnsupportedError(`options.profile.${key} cannot be set on the device process (only hostPort, maxConnections, sendWindow, dualCore)`);
+    }
+  }
+  return args;
+}
+
+// Children alive in this process, killed if it exits first (one listener for all of them).
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  liveChildren.add(child);
+  child.once('exit', () => liveChildren.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of liveChildren) c.kill('SIGKILL');
+    });
+  }
+}
+
+export class ProcessDevice extends EventEmitter<DeviceEvents> {
+  readonly kind = 'process' as const;
+  readonly sanitizer: Sanitizer;
+  readonly firmware: string;
+  readonly profile: Readonly<Profile>;
+  readonly ports: readonly number[];
+  readonly #child: ChildProcess;
+  readonly #ring: LogRing;
+  readonly #stopTimeoutMs: number;
+  readonly #exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #stderr: string[];
+  #finalCounters: DeviceCounters | null = null;
+  #stopping: Promise<StopReport> | undefined;
+  #exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+
+  private constructor(init: {
+    child: ChildProcess; ring: LogRing; stderr: string[]; sanitizer: Sanitizer; firmware: string; profile: Profile;
+    ports: number[]; stopTimeoutMs: number; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  }) {
+    super();
+    this.#child = init.child;
+    this.#ring = init.ring;
+    this.#stderr = init.stderr;
+    this.sanitizer = init.sanitizer;
+    this.firmware = init.firmware;
+    this.profile = Object.freeze({ ...init.profile });
+    this.ports = Object.freeze([...init.ports]);
+    this.#stopTimeoutMs = init.stopTimeoutMs;
+    this.#exited = init.exited;
+    void this.#exited.then((info) => { this.#exitInfo = info; });
+  }
+
+  static async start(options: ProcessDeviceOptions = {}): Promise<ProcessDevice> {
+    const { sanitizer = 'asan', binary, env, readyTimeoutMs, stopTimeoutMs, maxSeconds, ...deviceOptions } = options;
+    if (!SANITIZERS.includes(sanitizer)) {
+      throw new TwincoreRangeError(`options.sanitizer must be one of ${SANITIZERS.join(', ')}, got '${String(sanitizer)}'`);
+    }
+    if (env !== undefined && (typeof env !== 'object' || env === null)) throw new TwincoreTypeError('options.env must be an object');
+    const readyMs = readyTimeoutMs === undefined ? PROCESS_DEVICE_DEFAULTS.readyTimeoutMs
+      : checkInt(readyTimeoutMs, 'options.readyTimeoutMs', 1, 600_000);
+    const stopMs = stopTimeoutMs === undefined ? PROCESS_DEVICE_DEFAULTS.stopTimeoutMs
+      : checkInt(stopTimeoutMs, 'options.stopTimeoutMs', 1, 600_000);
+    const maxSec = maxSeconds === undefined ? PROCESS_DEVICE_DEFAULTS.maxSeconds
+      : checkInt(maxSeconds, 'options.maxSeconds', 1, 86_400);
+    const opts = resolveDeviceOptions(deviceOptions);
+    const file = binary ?? deviceBinary(sanitizer);
+    if (!existsSync(file)) {
+      throw new ProcessDeviceError(`the ${sanitizer} device build is missing (${file}); run "npm install" (or "node scripts/build.mjs native")`);
+    }
+    const args = ['--firmware', opts.firmware, ...profileArgs(opts.profile), '--max-seconds', String(maxSec)];
+    for (const [k, v] of Object.entries(opts.config)) args.push('--config', `${k}=${v}`);
+
+    const child = spawn(file, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...PROCESS_DEVICE_DEFAULTS.env, ...env },
+    });
+    track(child);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      // 'close': the process exited and its stdout/stderr are fully read.
+      child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+    const ring = new LogRing(opts.logCapacity);
+    const stderr: string[] = [];
+    let stderrBytes = 0;
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      if (stderrBytes >= PROCESS_DEVICE_DEFAULTS.stderrCapacityBytes) return;
+      stderrBytes += chunk.length;
+      stderr.push(chunk);
+    });
+
+    let device: ProcessDevice | undefined;
+    let finalCounters: DeviceCounters | null = null;
+    let onReady: ((ports: number[]) => void) | undefined;
+    let partial = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      partial += chunk;
+      let nl: number;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const line = partial.slice(0, nl);
+        partial = partial.slice(nl + 1);
+        if (line.startsWith(LOG_PREFIX)) {
+          const text = line.slice(LOG_PREFIX.length);
+          ring.push({ level: 'info', line: text });
+          device?.emit('log', 'info', text);
+        } else if (line.startsWith(READY_PREFIX)) {
+          try {
+            const ready = JSON.parse(line.slice(READY_PREFIX.length)) as { ports?: unknown };
+            onReady?.(Array.isArray(ready.ports) ? ready.ports.map(Number) : []);
+          } catch {
+            onReady?.([]);
+          }
+        } else if (line.startsWith(EXIT_PREFIX)) {
+          try {
+            finalCounters = JSON.parse(line.slice(EXIT_PREFIX.length)) as DeviceCounters;
+            if (device) device.#finalCounters = finalCounters;
+          } catch {
+            // a truncated line: the exit code tells the rest
+          }
+        }
+      }
+    });
+
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const ports = await new Promise<number[]>((resolve, reject) => {
+        onReady = resolve;
+        timer = setTimeout(() => reject(new ProcessDeviceError(`no READY line within ${readyMs} ms`)), readyMs);
+        void exited.then(({ code, signal }) =>
+          reject(new ProcessDeviceError(`the device process exited before READY (code ${code}, signal ${signal})`)));
+        child.once('error', (e) => reject(new ProcessDeviceError(`cannot run ${file}: ${e.message}`, { cause: e })));
+      });
+      device = new ProcessDevice({
+        child, ring, stderr, sanitizer, firmware: opts.firmware, profile: opts.profile, ports, stopTimeoutMs: stopMs, exited,
+      });
+      device.#finalCounters = finalCounters;
+      return device;
+    } catch (e) {
+      child.kill('SIGKILL');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+      if (e instanceof ProcessDeviceError) {
+        e.stderr = stderr.join('');
+        if (e.stderr) e.message += `\n${e.stderr.trimEnd()}`;
+      }
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  get port(): number {
+    const p = this.ports[0];
+    if (p === undefined) throw new TwincoreRangeError('the firmware listens on no port');
+    return p;
+  }
+
+  get url(): string {
+    return `ws://${LOOPBACK_HOST}:${this.port}${WS_PATH}`;
+  }
+
+  get httpUrl(): string {
+    return `http://${LOOPBACK_HOST}:${this.port}/`;
+  }
+
+  get running(): boolean {
+    return this.#exitInfo === undefined && this.#stopping === undefined;
+  }
+
+  get logs(): LogEntry[] {
+    return this.#ring.entries();
+  }
+
+  /** Everything the process wrote to stderr so far (bounded). */
+  get stderr(): string {
+    return this.#stderr.join('');
+  }
+
+  /** The device reports its counters only when it exits: null until then. */
+  counters(): DeviceCounters | null {
+    return this.#finalCounters;
+  }
+
+  injectFault(_kind: FaultKind, _count?: number): void {
+    throw new UnsupportedError('fault injection is not available on the device process (use the in-process Device)');
+  }
+
+  /** SIGTERM, then the exit report. Idempotent. After stopTimeoutMs the process is SIGKILLed
+   *  (the report then shows signal SIGKILL and no counters). */
+  stop(): Promise<StopReport> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<StopReport> {
+    if (!this.#exitInfo) this.#child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), this.#stopTimeoutMs); });
+    const first = await Promise.race([this.#exited, timedOut]);
+    clearTimeout(timer);
+    if (first === 'timeout') this.#child.kill('SIGKILL');
+    const { code, signal } = await this.#exited;
+    return {
+      exitCode: code,
+      signal,
+      counters: this.#finalCounters,
+      sanitizerReports: parseSanitizerReports(this.stderr),
+    };
+  }
+}
