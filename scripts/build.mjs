@@ -3,11 +3,12 @@
 //   1. the Node-API addon with cmake-js     -> build/Release/twincore.node
 //   2. the standalone device + C++ unit tests under AddressSanitizer+UBSan and ThreadSanitizer
 //                                            -> build-native/{asan,tsan}/
-//   3. the TypeScript                        -> dist/
+//   3. the TypeScript                        -> dist/, and node_modules/.bin/twincore -> dist/cli.js
+//      (npm links the bins of dependencies, not the project's own; `npx twincore` looks there)
 // Each step is incremental; a failing step fails the install with its compiler output.
 // Usage: node scripts/build.mjs [addon|native|ts ...]   (default: all three)
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,13 @@ function buildNative() {
 
 function buildTs() {
   run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json']);
+  const cli = path.join(root, 'dist', 'cli.js');
+  chmodSync(cli, 0o755);
+  const binDir = path.join(root, 'node_modules', '.bin');
+  mkdirSync(binDir, { recursive: true });
+  const link = path.join(binDir, 'twincore');
+  rmSync(link, { force: true });
+  symlinkSync(path.relative(binDir, cli), link);
 }
 
 const steps = { addon: buildAddon, native: buildNative, ts: buildTs };
