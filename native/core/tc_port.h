@@ -8,6 +8,13 @@
 //                    Blocking in lock() lets other tasks run (FreeRTOS semantics).
 //   uint32_t millis()
 //   void* rawAlloc(size_t) / void rawFree(void*, size_t)   may return nullptr (never throws)
+//   void networkBarrier()   returns once the network task (async_tcp) has finished whatever
+//                    callback dispatch was in progress when it was called. The core calls it
+//                    after closing AsyncClients and before deleting them off async_tcp:
+//                    AsyncTCP starts no dispatch for a closed client but reads the AsyncClient
+//                    for a few instructions after a callback returns. Must be called with no
+//                    lock that a network callback may take. On async_tcp itself it returns
+//                    at once.
 #pragma once
 #include <cstddef>
 #include <cstdint>

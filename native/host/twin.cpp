@@ -9,6 +9,9 @@
 namespace twin {
 
 namespace {
+// Running devices of the process, for networkBarrier() called off device threads.
+std::mutex gDevicesMu;
+std::vector<Device::Impl*> gDevices;
 thread_local Device::Impl* tlsDev = nullptr;
 thread_local Role tlsRole = Role::None;
 thread_local int tlsCpuHeld = 0;  // 1 while this thread holds its device's CPU (single-core)
@@ -170,6 +173,10 @@ bool Device::start() {
   uv_timer_init(&d->loop, &d->pollTimer);
   uv_timer_init(&d->loop, &d->ackTimer);
   d->running = true;
+  {
+    std::lock_guard<std::mutex> lk(gDevicesMu);
+    gDevices.push_back(d);
+  }
   d->netThread = std::thread([d] { d->netMain(); });
   d->loopThread = std::thread([d] { d->loopMain(); });
   bool ok;
@@ -188,6 +195,15 @@ void Device::stop() {
   if (d->stopped) return;
   d->stopped = true;
   if (!d->running) return;
+  {
+    std::lock_guard<std::mutex> lk(gDevicesMu);
+    for (size_t i = 0; i < gDevices.size(); ++i) {
+      if (gDevices[i] == d) {
+        gDevices.erase(gDevices.begin() + long(i));
+        break;
+      }
+    }
+  }
   // 1. Signal the loop task; it finishes its loop(), destroys the firmware (ending its servers
   //    and clients while async_tcp still delivers), and exits.
   {
@@ -237,6 +253,15 @@ Device* currentDevice() { return tlsDev ? tlsDev->owner : nullptr; }
 bool postToLoop(std::function<void()> fn) {
   Device* d = currentDevice();
   return d ? d->postToLoop(std::move(fn)) : false;
+}
+
+void networkBarrier() {
+  if (Device::Impl* d = tlsDev) {
+    d->runOnNet([] {});
+    return;
+  }
+  std::lock_guard<std::mutex> lk(gDevicesMu);
+  for (Device::Impl* d : gDevices) d->runOnNet([] {});
 }
 
 // Twin heap: every allocation carries a 16-byte header naming its device so a free on any

@@ -138,5 +138,8 @@ bool postToLoop(std::function<void()> fn);
 // Heap accounting against the profile's heapBytes; nullptr when over budget or a fault fires.
 void* heapAlloc(size_t n);
 void heapFree(void* p, size_t n);
+// Returns once the async_tcp thread of the calling thread's device (off device threads: of
+// every running device) has finished the dispatch it was running. Inline on async_tcp.
+void networkBarrier();
 
 }  // namespace twin

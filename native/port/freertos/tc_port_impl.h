@@ -7,6 +7,7 @@
 extern "C" {
 #include "freertos/FreeRTOS.h"
 #include "freertos/semphr.h"
+#include "freertos/task.h"
 }
 
 namespace twincore {
@@ -30,6 +31,7 @@ class Mutex {
 uint32_t millis();
 void* rawAlloc(size_t n);
 void rawFree(void* p, size_t n);
+void networkBarrier();
 
 }  // namespace port
 }  // namespace twincore

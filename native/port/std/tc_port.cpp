@@ -20,6 +20,7 @@ void Mutex::lock() {
 uint32_t millis() { return ::millis(); }
 void* rawAlloc(size_t n) { return twin::heapAlloc(n); }
 void rawFree(void* p, size_t n) { twin::heapFree(p, n); }
+void networkBarrier() { twin::networkBarrier(); }
 
 }  // namespace port
 }  // namespace twincore

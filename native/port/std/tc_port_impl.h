@@ -22,6 +22,9 @@ class Mutex {
 uint32_t millis();
 void* rawAlloc(size_t n);
 void rawFree(void* p, size_t n);
+// Exact on the host: runs a no-op on the async_tcp thread of the calling device (or of every
+// running device, off device threads) and waits for it.
+void networkBarrier();
 
 }  // namespace port
 }  // namespace twincore

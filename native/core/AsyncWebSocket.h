@@ -1,0 +1,416 @@
+// AsyncWebSocket.h: the WebSocket server core, in the API shape of ESPAsyncWebServer's
+// AsyncWebSocket, written against AsyncTCP and the port seam (tc_port.h) only.
+//
+// ============================== LIFETIME AND THREADS ==============================
+// Locks. One non-recursive port::Mutex per server (_mu) guards the client list, the graveyard,
+// the handlers and every client's mutable state (ws_client.h). No user callback, no
+// AsyncClient::close() and no AsyncClient::abort() ever runs with it held (close/abort run the
+// disconnect callback synchronously, on the calling thread). add()/send()/space() are called
+// with it held (they never call back). Pattern everywhere: decide and collect under the lock
+// (taking references), unlock, then act.
+//
+// Who may call what. Every public method of AsyncWebSocket, AsyncWebSocketClient and the
+// handle types may be called from any task (the loop task, async_tcp, inside any event
+// callback of this server), concurrently with any network event. Event callbacks run on
+// async_tcp, except a DISCONNECT caused by a call on another task (close(), closeAll(), end(),
+// a full queue with setCloseClientOnQueueFull, ...), which runs on the calling task.
+//
+// Who owns a client. A client (AsyncWebSocketClient, twincore::heap) is reference-counted
+// under _mu. References: the server's list while the client is connected or closing; the
+// AsyncClient while it exists (its callbacks point at the client); each event delivery and
+// each operation in progress; each AsyncWebSocketClientRef. The last reference frees it,
+// whoever drops it: the application never has to call cleanupClients().
+//  - The AsyncWebSocketClient* passed to an event callback is valid for that callback only.
+//  - Keep an AsyncWebSocketClientRef (server.client(id)) to use a client later or from another
+//    task: after the disconnect its methods return false / WS_DISCONNECTED. A Ref must be
+//    dropped before the AsyncWebSocket is destroyed.
+//
+// Events. CONNECT first, DISCONNECT exactly once per CONNECT and last. Deliveries for one
+// client are serialised and never nest: a disconnect detected while another event of that
+// client is being delivered (on any thread, including close() called inside its DATA handler)
+// is delivered by the thread finishing that delivery, right after it. Events of different
+// clients may nest (textAll() inside a DATA handler may close and disconnect another client).
+//
+// Who frees the AsyncClient. Only async_tcp deletes it, and never while a dispatch of one of
+// its callbacks may be on the stack (AsyncTCP reads the AsyncClient after onData returns).
+// Whoever first "claims" the TCP side under _mu is responsible for it: the core before it
+// calls close()/abort(); the network when its disconnect arrives first. A core-claimed
+// AsyncClient goes to the server's graveyard after close() returns; the graveyard is drained
+// at the entry and exit of every top-level network callback of this server (except the
+// AsyncClient being dispatched). A network-originated disconnect deletes its own AsyncClient
+// at the end of its callback. Bound: the graveyard holds at most the AsyncClients the core
+// closed since this server's last network event. end() drains it once the network is quiet.
+//
+// end() / destructor. end() refuses new upgrades, closes every client (each gets its one
+// DISCONNECT) and, called from outside this server's callbacks, returns only when no callback
+// of this server runs or can still run and every client and AsyncClient is freed (apart from
+// clients the application still holds Refs to, which are freed when they are dropped). Called
+// from inside one of its own callbacks it closes everything and the teardown completes as the
+// callbacks unwind. Methods called after end() are safe and report kNotRunning / false.
+// begin() (after end()) accepts upgrades again. The destructor calls end() and removes the
+// handler from its AsyncWebServer; it must not run inside one of the server's callbacks.
+//
+// end() on another task is the one place an AsyncClient is deleted off async_tcp: only after
+// every client is closed (AsyncTCP starts no dispatch for a closed client) and
+// port::networkBarrier() has returned (async_tcp finished the dispatch it was in, including the
+// few instructions AsyncTCP's _recv runs after onData returns), and with the gate held.
+// ===================================================================================
+#pragma once
+#include <cstdarg>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "AsyncTCP.h"
+#include "AsyncWebServer.h"
+#include "tc_net_guard.h"
+#include "tc_port.h"
+#include "ws_buffer.h"
+#include "ws_client.h"
+
+#ifndef DEFAULT_MAX_WS_CLIENTS
+// ESPAsyncWebServer's ESP32 default; lwIP's 16 sockets also serve HTTP.
+#define DEFAULT_MAX_WS_CLIENTS 8
+#endif
+
+namespace twincore {
+
+class AsyncWebSocket;
+class AsyncWebSocketClient;
+
+typedef enum : uint8_t {
+  WS_EVT_CONNECT,
+  WS_EVT_DISCONNECT,
+  WS_EVT_PONG,
+  WS_EVT_ERROR,
+  WS_EVT_DATA,
+  WS_EVT_PING,
+} AwsEventType;
+
+typedef enum : uint8_t { WS_DISCONNECTED, WS_CONNECTED, WS_DISCONNECTING } AwsClientStatus;
+
+typedef ws::FrameInfo AwsFrameInfo;
+
+// arg/data/len per event: DATA: arg = AwsFrameInfo*, data/len = this chunk (unmasked);
+// PING/PONG: data/len = the payload; ERROR: arg = uint16_t* close code, data = reason text;
+// CONNECT/DISCONNECT: none.
+typedef std::function<void(AsyncWebSocket* server, AsyncWebSocketClient* client, AwsEventType type,
+                           void* arg, uint8_t* data, size_t len)>
+    AwsEventHandler;
+// A complete message (reassembled, at most maxMessageSize bytes; data is valid during the call).
+typedef std::function<void(AsyncWebSocketClient* client, bool isText, const uint8_t* data, size_t len)>
+    AwsMessageHandler;
+typedef std::function<bool(AsyncWebServerRequest* request)> AwsHandshakeHandler;
+
+// All WebSocket defaults in one place, each with its reason.
+struct WsDefaults {
+  // Largest reassembled message onMessage delivers and the parser accepts (1009 beyond).
+  static constexpr size_t kMaxMessageSize = 8 * 1024;
+  // After our Close frame, the peer has this long to answer before the TCP is closed.
+  static constexpr uint32_t kCloseTimeoutMs = 2000;
+  // Keepalive (seconds, 0 = off) for new clients; a pong (or any data) must follow a ping
+  // within one period.
+  static constexpr uint16_t kKeepAliveSec = 0;
+};
+
+// Result of a send. Broadcasts count only the clients they could reach (connected ones).
+struct SendStatus {
+  enum Error : uint8_t { kOk = 0, kNotRunning, kNoMemory, kTooBig, kBadArgument };
+  uint16_t queued = 0;        // clients the message was queued to
+  uint16_t dropped = 0;       // clients whose queue was full: dropped for them
+  uint16_t closed = 0;        // clients closed because their queue was full
+  uint16_t notConnected = 0;  // targeted client unknown, closing or gone
+  Error error = kOk;
+  explicit operator bool() const { return error == kOk && queued > 0; }
+};
+
+// A refcounted message buffer (makeBuffer()): write the payload, then send it to any number of
+// clients with text()/binary()/textAll()/binaryAll(). Copyable handle; thread-safe refcount.
+// Do not write to it after the first send.
+class AsyncWebSocketMessageBuffer {
+ public:
+  AsyncWebSocketMessageBuffer() = default;
+  explicit AsyncWebSocketMessageBuffer(ws::SharedBuffer* adopt) : _b(adopt) {}
+  AsyncWebSocketMessageBuffer(const AsyncWebSocketMessageBuffer& o) : _b(o._b) {
+    if (_b) _b->ref();
+  }
+  AsyncWebSocketMessageBuffer(AsyncWebSocketMessageBuffer&& o) noexcept : _b(o._b) { o._b = nullptr; }
+  AsyncWebSocketMessageBuffer& operator=(AsyncWebSocketMessageBuffer o) {
+    ws::SharedBuffer* t = _b;
+    _b = o._b;
+    o._b = t;
+    return *this;
+  }
+  ~AsyncWebSocketMessageBuffer() {
+    if (_b) _b->unref();
+  }
+  explicit operator bool() const { return _b != nullptr; }
+  uint8_t* data() { return _b ? _b->payload() : nullptr; }
+  uint8_t* get() { return data(); }
+  size_t length() const { return _b ? _b->length() : 0; }
+  ws::SharedBuffer* _buffer() const { return _b; }
+
+ private:
+  ws::SharedBuffer* _b = nullptr;
+};
+
+class AsyncWebSocketClient {
+ public:
+  uint32_t id() const { return _s.id; }
+  AwsClientStatus status() const;
+  IPAddress remoteIP() const { return IPAddress(_s.remoteIp); }
+  uint16_t remotePort() const { return _s.remotePort; }
+  AsyncWebSocket* server() const { return _s.server; }
+
+  // Queue a message; false when not connected, the queue is full (dropped, or the client is
+  // closed with setCloseClientOnQueueFull(true)) or the heap is exhausted.
+  bool text(const char* message);
+  bool text(const char* message, size_t len);
+  bool text(const uint8_t* message, size_t len) { return text(reinterpret_cast<const char*>(message), len); }
+  bool text(const std::string& message) { return text(message.data(), message.size()); }
+  bool text(const AsyncWebSocketMessageBuffer& buffer);
+  bool binary(const void* data, size_t len);
+  bool binary(const char* message) { return binary(message, message ? std::strlen(message) : 0); }
+  bool binary(const std::string& message) { return binary(message.data(), message.size()); }
+  bool binary(const AsyncWebSocketMessageBuffer& buffer);
+  bool ping(const uint8_t* data = nullptr, size_t len = 0);
+  size_t printf(const char* format, ...) __attribute__((format(printf, 2, 3)));
+
+  // Starts the close handshake (code 0: 1000). The TCP closes when the peer answers, or after
+  // WsDefaults::kCloseTimeoutMs.
+  void close(uint16_t code = 0, const char* message = nullptr);
+
+  size_t queueLen() const;
+  bool queueIsFull() const;
+  // True when a data message can be queued and the TCP window has room.
+  bool canSend() const;
+  void keepAlivePeriod(uint16_t seconds);
+  uint16_t keepAlivePeriod() const;
+  void setCloseClientOnQueueFull(bool close);
+  bool willCloseClientOnQueueFull() const;
+
+  // twincore: the plain per-client state (sizeof is measured by the tests).
+  ws::ClientState _s;
+
+ private:
+  friend class AsyncWebSocket;
+  explicit AsyncWebSocketClient(const ws::ParserLimits& limits) : _s(limits) {}
+  ~AsyncWebSocketClient() = default;
+};
+
+// A counted handle on a client: safe to keep past its disconnect and to use from any task.
+class AsyncWebSocketClientRef {
+ public:
+  AsyncWebSocketClientRef() = default;
+  AsyncWebSocketClientRef(const AsyncWebSocketClientRef& o);
+  AsyncWebSocketClientRef(AsyncWebSocketClientRef&& o) noexcept : _c(o._c) { o._c = nullptr; }
+  AsyncWebSocketClientRef& operator=(AsyncWebSocketClientRef o) {
+    AsyncWebSocketClient* t = _c;
+    _c = o._c;
+    o._c = t;
+    return *this;
+  }
+  ~AsyncWebSocketClientRef() { reset(); }
+  void reset();
+  AsyncWebSocketClient* get() const { return _c; }
+  AsyncWebSocketClient* operator->() const { return _c; }
+  explicit operator bool() const { return _c != nullptr; }
+
+ private:
+  friend class AsyncWebSocket;
+  explicit AsyncWebSocketClientRef(AsyncWebSocketClient* adoptRef) : _c(adoptRef) {}
+  AsyncWebSocketClient* _c = nullptr;
+};
+
+class AsyncWebSocket : public AsyncWebHandler {
+ public:
+  explicit AsyncWebSocket(const char* url);
+  ~AsyncWebSocket() override;
+  AsyncWebSocket(const AsyncWebSocket&) = delete;
+  AsyncWebSocket& operator=(const AsyncWebSocket&) = delete;
+
+  const char* url() const { return _url.c_str(); }
+  // Handlers: may be replaced at any time; a delivery in progress finishes with the old one.
+  void onEvent(AwsEventHandler handler);
+  void onMessage(AwsMessageHandler handler);
+  // Called during the upgrade; false answers 401.
+  void handleHandshake(AwsHandshakeHandler handler);
+  // Subprotocols the server speaks, in order of preference (the first the client offers wins).
+  void addProtocol(const char* name);
+
+  void setMaxMessageSize(size_t bytes);
+  size_t maxMessageSize() const;
+  // Upgrades beyond this many clients (connected or closing) are answered 503.
+  void setMaxClients(size_t n);
+  // Defaults for clients connecting afterwards.
+  void setKeepAlivePeriod(uint16_t seconds);
+  void setCloseClientOnQueueFull(bool close);
+
+  void begin();  // after end(): accept upgrades again (a new server is running from the start)
+  void end();
+  bool running() const;
+
+  size_t count() const;  // connected clients (not counting closing ones)
+  AsyncWebSocketClientRef client(uint32_t id);
+  bool hasClient(uint32_t id) const;
+
+  SendStatus text(uint32_t id, const char* message);
+  SendStatus text(uint32_t id, const char* message, size_t len);
+  SendStatus text(uint32_t id, const std::string& message) { return text(id, message.data(), message.size()); }
+  SendStatus text(uint32_t id, const AsyncWebSocketMessageBuffer& buffer);
+  SendStatus binary(uint32_t id, const void* data, size_t len);
+  SendStatus binary(uint32_t id, const AsyncWebSocketMessageBuffer& buffer);
+  SendStatus ping(uint32_t id, const uint8_t* data = nullptr, size_t len = 0);
+  SendStatus close(uint32_t id, uint16_t code = 0, const char* message = nullptr);
+  size_t printf(uint32_t id, const char* format, ...) __attribute__((format(printf, 3, 4)));
+
+  SendStatus textAll(const char* message);
+  SendStatus textAll(const char* message, size_t len);
+  SendStatus textAll(const std::string& message) { return textAll(message.data(), message.size()); }
+  SendStatus textAll(const AsyncWebSocketMessageBuffer& buffer);
+  SendStatus binaryAll(const void* data, size_t len);
+  SendStatus binaryAll(const AsyncWebSocketMessageBuffer& buffer);
+  SendStatus pingAll(const uint8_t* data = nullptr, size_t len = 0);
+  SendStatus closeAll(uint16_t code = 0, const char* message = nullptr);
+  size_t printfAll(const char* format, ...) __attribute__((format(printf, 2, 3)));
+
+  // Closes the oldest connected clients while more than maxClients are connected; clients
+  // stuck closing past their timeout are reset.
+  void cleanupClients(uint16_t maxClients = DEFAULT_MAX_WS_CLIENTS);
+  bool availableForWrite(uint32_t id) const;
+  bool availableForWriteAll() const;
+
+  AsyncWebSocketMessageBuffer makeBuffer(size_t len);
+  AsyncWebSocketMessageBuffer makeBuffer(const uint8_t* data, size_t len);
+
+  struct Stats {
+    uint32_t clients;          // in the list (connected + closing)
+    uint32_t connected;
+    uint32_t liveObjects;      // client objects not yet freed (incl. user-held refs)
+    uint32_t graveyard;        // AsyncClients awaiting deletion
+    uint32_t queuedMessages;   // sum of data queue depths
+    uint32_t maxQueueDepth;    // deepest data queue now
+    uint32_t events[6];        // delivered, by AwsEventType
+    uint32_t dropped;          // messages dropped on a full queue
+    uint32_t closedOnFull;     // clients closed on a full queue
+    uint32_t protocolErrors;   // peers closed with 1002/1007/1009
+    uint32_t rejected;         // upgrades refused (400/401/503)
+    uint32_t allocFailures;
+    size_t heapHeld;           // twincore::heap::held() (all servers of the process)
+  };
+  Stats stats() const;
+
+  // AsyncWebHandler
+  bool canHandle(AsyncWebServerRequest* request) override;
+  void handleRequest(AsyncWebServerRequest* request) override;
+  void _attached(AsyncWebServer* s) override;
+  void _detached(AsyncWebServer* s) override;
+
+  // --- internals (public for the trampolines and handle types; not for user code) ---
+  typedef ws::ClientState Client;
+  static void _acData(void* arg, AsyncClient* ac, void* data, size_t len);
+  static void _acAck(void* arg, AsyncClient* ac, size_t len, uint32_t time);
+  static void _acPoll(void* arg, AsyncClient* ac);
+  static void _acTimeout(void* arg, AsyncClient* ac, uint32_t time);
+  static void _acError(void* arg, AsyncClient* ac, int8_t error);
+  static void _acDisconnect(void* arg, AsyncClient* ac);
+  void _ref(Client* c);
+  void _unref(Client* c);
+  bool _clientSend(Client* c, uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf);
+  bool _clientPing(Client* c, const uint8_t* data, size_t len);
+  void _clientClose(Client* c, uint16_t code, const char* message);
+
+  struct Receiver;
+
+ private:
+  friend class AsyncWebSocketClient;
+  friend class AsyncWebSocketClientRef;
+  template <class F>
+  struct Box {
+    uint32_t refs;
+    F fn;
+  };
+  typedef Box<AwsEventHandler> EventBox;
+  typedef Box<AwsMessageHandler> MessageBox;
+  typedef Box<AwsHandshakeHandler> HandshakeBox;
+  template <class B>
+  void _setBox(B*& slot, B* fresh);
+  template <class B>
+  B* _takeBox(B* slot);  // under _mu
+  template <class B>
+  void _dropBox(B* b);   // under _mu
+
+  static AsyncWebSocketClient* _wrap(Client* c) {
+    return reinterpret_cast<AsyncWebSocketClient*>(reinterpret_cast<char*>(c) - offsetof(AsyncWebSocketClient, _s));
+  }
+  void _unrefLocked(Client* c);
+  void _destroy(Client* c);
+  Client* _findLocked(uint32_t id) const;
+  void _drain(AsyncClient* except);
+  bool _drainOffNet();  // end() off async_tcp: true while an onData dispatch is still in flight
+  void _closeTcp(Client* c, bool abort);
+  void _tcpDown(Client* c);
+  bool _beginEvent(Client* c);
+  void _endEvent(Client* c);
+  void _emit(Client* c, AwsEventType t, void* arg, uint8_t* data, size_t len);
+  bool _enqueueLocked(Client* c, ws::SharedBuffer* buf, SendStatus& st, bool& closeIt);
+  bool _flushLocked(Client* c);  // true: the TCP should now be closed
+  bool _queueCloseLocked(Client* c, uint16_t code, const char* reason, size_t reasonLen);
+  void _clearQueuesLocked(Client* c);
+  void _rx(Client* c, uint8_t* data, size_t len);
+  void _afterOp(Client* c, bool closeTcp);
+  SendStatus _sendTo(uint32_t id, uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf);
+  SendStatus _broadcast(uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf);
+  ws::SharedBuffer* _framed(uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf);
+  size_t _vprintf(uint32_t id, bool all, const char* format, va_list ap);
+  void _upgradeFail(AsyncWebServerRequest* r, int code, const char* extra);
+  void _closeBatch(Client** list, size_t n);
+
+  const std::string _url;
+  mutable port::Mutex _mu;
+  NetGuard _guard;
+  // --- _mu ---
+  bool _running = true;
+  Client* _head = nullptr;  // list, connect order
+  Client* _tail = nullptr;
+  Client* _grave = nullptr;
+  uint32_t _inList = 0;
+  uint32_t _reserved = 0;  // upgrades holding a slot, not yet in the list
+  uint32_t _nextId = 1;
+  uint32_t _live = 0;
+  EventBox* _onEvent = nullptr;
+  MessageBox* _onMessage = nullptr;
+  HandshakeBox* _onHandshake = nullptr;
+  std::string _protocols;  // comma-separated
+  size_t _maxMessage = WsDefaults::kMaxMessageSize;
+  size_t _maxClients = DEFAULT_MAX_WS_CLIENTS;
+  uint16_t _keepAlive = WsDefaults::kKeepAliveSec;
+  bool _closeOnFull = false;
+  AsyncWebServer* _httpServer = nullptr;
+  uint32_t _events[6] = {0, 0, 0, 0, 0, 0};
+  uint32_t _dropped = 0, _closedOnFull = 0, _protocolErrors = 0, _rejected = 0, _allocFailures = 0;
+};
+
+}  // namespace twincore
+
+using twincore::AsyncWebSocket;
+using twincore::AsyncWebSocketClient;
+using twincore::AsyncWebSocketClientRef;
+using twincore::AsyncWebSocketMessageBuffer;
+using twincore::AwsClientStatus;
+using twincore::AwsEventHandler;
+using twincore::AwsEventType;
+using twincore::AwsFrameInfo;
+using twincore::AwsHandshakeHandler;
+using twincore::AwsMessageHandler;
+using twincore::SendStatus;
+using twincore::WS_CONNECTED;
+using twincore::WS_DISCONNECTED;
+using twincore::WS_DISCONNECTING;
+using twincore::WS_EVT_CONNECT;
+using twincore::WS_EVT_DATA;
+using twincore::WS_EVT_DISCONNECT;
+using twincore::WS_EVT_ERROR;
+using twincore::WS_EVT_PING;
+using twincore::WS_EVT_PONG;
