@@ -1,0 +1,538 @@
+// The reference firmware (firmware/ReferenceFirmware.*) booted by name through the registry on a
+// twin::Device, driven over real loopback sockets with raw bytes: the WebSocket handshake, the
+// command protocol, telemetry in order and exactly sized, closes from the callback and from the
+// loop task, the HTTP routes (/, /stats, 404), and config validation. Every test ends with the
+// device stopped, zero live clients and the core's heap back to its starting value.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ReferenceFirmware.h"
+#include "dashboard_html.h"
+#include "registry.h"
+#include "tc_heap.h"
+#include "tc_test.h"
+#include "twin.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+struct Rig {
+  std::unique_ptr<twin::Device> device;
+  uint16_t port = 0;
+  std::string error;
+  explicit Rig(const FirmwareConfig& config = {}, twin::Profile profile = twin::Profile()) {
+    twin::FirmwareFactory factory;
+    if (!firmwareFactory("reference", config, &factory, &error)) return;
+    device = std::make_unique<twin::Device>(profile, factory, [](twin::LogLevel, const std::string&) {});
+    if (device->start() && !device->ports().empty()) port = device->ports()[0];
+  }
+  ~Rig() {
+    if (device) device->stop();
+  }
+};
+
+int connectTo(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void sendAll(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    off += size_t(n);
+  }
+}
+
+std::string readUntil(int fd, int ms, std::function<bool(const std::string&)> pred, bool* eof = nullptr) {
+  std::string out;
+  auto end = Clock::now() + milliseconds(ms);
+  char buf[8192];
+  if (eof) *eof = false;
+  while (Clock::now() < end && !pred(out)) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 20) <= 0) continue;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) {
+      if (eof) *eof = true;
+      break;
+    }
+    out.append(buf, size_t(n));
+  }
+  return out;
+}
+
+struct HttpReply {
+  int status = 0;
+  std::string head, body;
+};
+
+// One request, read to EOF (the server answers with Connection: close).
+HttpReply httpGet(uint16_t port, const std::string& path) {
+  HttpReply r;
+  int fd = connectTo(port);
+  if (fd < 0) return r;
+  sendAll(fd, "GET " + path + " HTTP/1.1\r\nHost: device\r\n\r\n");
+  bool eof = false;
+  std::string all = readUntil(fd, 3000, [](const std::string&) { return false; }, &eof);
+  ::close(fd);
+  size_t sep = all.find("\r\n\r\n");
+  if (sep == std::string::npos || all.compare(0, 9, "HTTP/1.1 ") != 0) return r;
+  r.status = std::atoi(all.c_str() + 9);
+  r.head = all.substr(0, sep + 2);
+  r.body = all.substr(sep + 4);
+  return r;
+}
+
+// A masked client frame.
+std::string frame(uint8_t op, const std::string& payload, bool fin = true) {
+  std::string f;
+  f.push_back(char((fin ? 0x80 : 0) | op));
+  size_t n = payload.size();
+  if (n < 126) {
+    f.push_back(char(0x80 | n));
+  } else if (n < 65536) {
+    f.push_back(char(0x80 | 126));
+    f.push_back(char(n >> 8));
+    f.push_back(char(n & 0xff));
+  } else {
+    f.push_back(char(0x80 | 127));
+    for (int i = 7; i >= 0; --i) f.push_back(char((uint64_t(n) >> (8 * i)) & 0xff));
+  }
+  const uint8_t key[4] = {0x9a, 0x01, 0x7c, 0xe3};
+  f.append(reinterpret_cast<const char*>(key), 4);
+  for (size_t i = 0; i < n; ++i) f.push_back(char(uint8_t(payload[i]) ^ key[i % 4]));
+  return f;
+}
+
+struct Frame {
+  uint8_t op;
+  std::string payload;
+};
+
+std::vector<Frame> parseFrames(std::string& buf) {
+  std::vector<Frame> out;
+  for (;;) {
+    if (buf.size() < 2) break;
+    uint8_t b0 = uint8_t(buf[0]), b1 = uint8_t(buf[1]);
+    size_t h = 2;
+    uint64_t n = b1 & 0x7f;
+    if (n == 126) {
+      if (buf.size() < 4) break;
+      n = uint64_t(uint8_t(buf[2])) << 8 | uint8_t(buf[3]);
+      h = 4;
+    } else if (n == 127) {
+      if (buf.size() < 10) break;
+      n = 0;
+      for (int i = 0; i < 8; ++i) n = n << 8 | uint8_t(buf[2 + i]);
+      h = 10;
+    }
+    if (buf.size() < h + n) break;
+    out.push_back({uint8_t(b0 & 0x0f), buf.substr(h, size_t(n))});
+    buf.erase(0, h + size_t(n));
+  }
+  return out;
+}
+
+// A raw WebSocket client connection: handshake, then frames in order.
+struct WsConn {
+  int fd = -1;
+  std::string buf;
+  bool eof = false;
+  explicit WsConn(uint16_t port, const std::string& path = "/ws") {
+    fd = connectTo(port);
+    if (fd < 0) return;
+    sendAll(fd, "GET " + path +
+                    " HTTP/1.1\r\nHost: device\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    std::string r = readUntil(fd, 3000, [](const std::string& s) { return s.find("\r\n\r\n") != std::string::npos; });
+    if (r.compare(0, 12, "HTTP/1.1 101") != 0 ||
+        r.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") == std::string::npos) {
+      ::close(fd);
+      fd = -1;
+      return;
+    }
+    buf = r.substr(r.find("\r\n\r\n") + 4);
+  }
+  ~WsConn() {
+    if (fd >= 0) ::close(fd);
+  }
+  bool ok() const { return fd >= 0; }
+  void send(uint8_t op, const std::string& payload) { sendAll(fd, frame(op, payload)); }
+  void text(const std::string& s) { send(1, s); }
+  // Reads frames until pred(frames) holds, EOF, or ms elapse.
+  std::vector<Frame> read(int ms, std::function<bool(const std::vector<Frame>&)> pred) {
+    std::vector<Frame> frames;
+    auto end = Clock::now() + milliseconds(ms);
+    char tmp[16384];
+    for (;;) {
+      auto got = parseFrames(buf);
+      frames.insert(frames.end(), got.begin(), got.end());
+      if (pred(frames) || eof || Clock::now() >= end) break;
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
+      if (n <= 0) {
+        eof = true;
+        continue;
+      }
+      buf.append(tmp, size_t(n));
+    }
+    return frames;
+  }
+  // The next frame (op 0xff on timeout).
+  Frame next(int ms = 3000) {
+    std::vector<Frame> f = read(ms, [](const std::vector<Frame>& v) { return !v.empty(); });
+    if (f.empty()) return Frame{0xff, std::string()};
+    // Put back any extra frame (re-encode unmasked, as the server sent it).
+    for (size_t i = f.size(); i-- > 1;) buf.insert(0, serverFrame(f[i]));
+    return f[0];
+  }
+  static std::string serverFrame(const Frame& fr) {
+    std::string f;
+    f.push_back(char(0x80 | fr.op));
+    size_t n = fr.payload.size();
+    if (n < 126) {
+      f.push_back(char(n));
+    } else if (n < 65536) {
+      f.push_back(char(126));
+      f.push_back(char(n >> 8));
+      f.push_back(char(n & 0xff));
+    } else {
+      f.push_back(char(127));
+      for (int i = 7; i >= 0; --i) f.push_back(char((uint64_t(n) >> (8 * i)) & 0xff));
+    }
+    return f + fr.payload;
+  }
+  // Skips telemetry; returns the next other text frame's payload ("" on timeout).
+  std::string nextReply(int ms = 3000) {
+    auto end = Clock::now() + milliseconds(ms);
+    while (Clock::now() < end) {
+      Frame f = next(int(std::chrono::duration_cast<milliseconds>(end - Clock::now()).count()) + 1);
+      if (f.op == 0xff) break;
+      if (f.op == 1 && f.payload.compare(0, 10, "{\"t\":\"tm\",") == 0) continue;
+      return f.payload;
+    }
+    return std::string();
+  }
+  bool closedWithin(int ms) {
+    read(ms, [](const std::vector<Frame>&) { return false; });
+    return eof;
+  }
+};
+
+uint16_t closeCode(const Frame& f) {
+  return f.payload.size() >= 2 ? uint16_t(uint8_t(f.payload[0]) << 8 | uint8_t(f.payload[1])) : 0;
+}
+
+// The integer after "key": in a flat or nested JSON text (first occurrence); -1 when absent.
+long jsonInt(const std::string& json, const std::string& key) {
+  size_t at = json.find("\"" + key + "\":");
+  if (at == std::string::npos) return -1;
+  return std::strtol(json.c_str() + at + key.size() + 3, nullptr, 10);
+}
+
+bool contains(const std::string& s, const std::string& sub) { return s.find(sub) != std::string::npos; }
+
+void checkCleanEnd(Rig& rig, size_t heapBefore) {
+  rig.device->stop();
+  CHECK_EQ(twincore::heap::held(), heapBefore);
+  CHECK_EQ(rig.device->counters().clientsAlive.load(), 0);
+  CHECK_EQ(rig.device->counters().connectionsOpen.load(), 0);
+  CHECK_EQ(rig.device->counters().threadsAlive.load(), 0);
+}
+
+}  // namespace
+
+TEST(reference_telemetry_in_order_exact_size) {
+  size_t heap0 = twincore::heap::held();
+  Rig rig;
+  REQUIRE(rig.port != 0);
+  WsConn ws(rig.port);
+  REQUIRE(ws.ok());
+  ws.text("{\"cmd\":\"start\",\"rate\":500,\"size\":100,\"count\":40}");
+  Frame started = ws.next();
+  CHECK_EQ(int(started.op), 1);
+  CHECK_EQ(started.payload, std::string("{\"t\":\"started\",\"rate\":500,\"size\":100,\"count\":40}"));
+  auto frames = ws.read(5000, [](const std::vector<Frame>& f) {
+    return !f.empty() && contains(f.back().payload, "\"t\":\"done\"");
+  });
+  REQUIRE(frames.size() == 41);
+  for (size_t i = 0; i < 40; ++i) {
+    CHECK_EQ(int(frames[i].op), 1);
+    CHECK_EQ(frames[i].payload.size(), 100u);
+    CHECK_EQ(jsonInt(frames[i].payload, "seq"), long(i + 1));
+    CHECK(frames[i].payload.compare(0, 16, "{\"t\":\"tm\",\"seq\":") == 0);
+    CHECK(frames[i].payload.compare(frames[i].payload.size() - 5, 5, "xxx\"}") == 0);
+  }
+  CHECK_EQ(frames[40].payload, std::string("{\"t\":\"done\",\"sent\":40}"));
+  // The smallest size: every message still exactly 52 bytes; a stop ends the run.
+  ws.text("{\"cmd\":\"start\",\"rate\":1000,\"size\":52}");
+  CHECK(contains(ws.next().payload, "\"t\":\"started\""));
+  frames = ws.read(3000, [](const std::vector<Frame>& f) { return f.size() >= 10; });
+  REQUIRE(frames.size() >= 10);
+  for (size_t i = 0; i < frames.size(); ++i) {
+    CHECK_EQ(frames[i].payload.size(), 52u);
+    CHECK_EQ(jsonInt(frames[i].payload, "seq"), long(i + 1));
+  }
+  ws.text("{\"cmd\":\"stop\"}");
+  std::string stopped;
+  long lastSeq = long(frames.size());
+  for (int i = 0; i < 2000; ++i) {
+    Frame f = ws.next();
+    if (f.op != 1) break;
+    if (contains(f.payload, "\"t\":\"tm\"")) {
+      CHECK_EQ(jsonInt(f.payload, "seq"), lastSeq + 1);
+      lastSeq = jsonInt(f.payload, "seq");
+      continue;
+    }
+    stopped = f.payload;
+    break;
+  }
+  CHECK_EQ(stopped, "{\"t\":\"stopped\",\"sent\":" + std::to_string(lastSeq) + "}");
+  // Nothing after "stopped".
+  CHECK(ws.read(300, [](const std::vector<Frame>& f) { return !f.empty(); }).empty());
+  checkCleanEnd(rig, heap0);
+}
+
+TEST(reference_commands_and_echo) {
+  size_t heap0 = twincore::heap::held();
+  Rig rig;
+  REQUIRE(rig.port != 0);
+  WsConn ws(rig.port);
+  REQUIRE(ws.ok());
+  ws.text("{\"cmd\":\"echo\",\"data\":\"h\\u00e9llo \\\"q\\\" \\ud83d\\ude00 \xe2\x82\xac\\n\"}");
+  CHECK_EQ(ws.nextReply(), std::string("{\"t\":\"echo\",\"data\":\"h\xc3\xa9llo \\\"q\\\" \xf0\x9f\x98\x80 \xe2\x82\xac\\n\"}"));
+  // Bad JSON and bad commands get an error, and the connection lives on.
+  const char* bad[] = {
+      "{", "{\"cmd\":}", "{\"cmd\":\"start\",}", "{\"cmd\":\"x\"} trailing", "{\"cmd\":[1]}", "{\"a\":1}",
+      "{\"cmd\":\"nope\"}", "{\"cmd\":\"start\",\"rate\":0}", "{\"cmd\":\"start\",\"rate\":1.5}",
+      "{\"cmd\":\"start\",\"size\":10}", "{\"cmd\":\"echo\",\"data\":5}", "{\"cmd\":\"close\",\"code\":1005}",
+      "{\"cmd\":\"close\",\"from\":\"elsewhere\"}", "{\"cmd\":\"echo\",\"data\":\"\\ud800\"}",
+      "{\"cmd\":\"echo\",\"data\":\"\\x\"}", "{\"cmd\":01}",
+  };
+  for (const char* b : bad) {
+    ws.text(b);
+    std::string r = ws.nextReply();
+    CHECK_MSG(r.rfind("{\"t\":\"error\",\"error\":\"", 0) == 0, b << " -> " << r);
+  }
+  // Text not starting with '{' and binary are echoed unchanged.
+  ws.text(" {not a command}");
+  CHECK_EQ(ws.nextReply(), std::string(" {not a command}"));
+  std::string bin;
+  for (int i = 0; i < 300; ++i) bin.push_back(char(i * 7));
+  ws.send(2, bin);
+  Frame b = ws.next();
+  CHECK_EQ(int(b.op), 2);
+  CHECK(b.payload == bin);
+  ws.send(2, std::string());
+  b = ws.next();
+  CHECK_EQ(int(b.op), 2);
+  CHECK(b.payload.empty());
+  // Ping -> pong with the payload.
+  ws.send(9, "pp");
+  b = ws.next();
+  CHECK_EQ(int(b.op), 10);
+  CHECK_EQ(b.payload, std::string("pp"));
+  // stats over the socket.
+  ws.text("{\"cmd\":\"stats\"}");
+  std::string st = ws.nextReply();
+  CHECK(st.compare(0, 14, "{\"t\":\"stats\",\"") == 0);
+  CHECK_EQ(jsonInt(st, "connected"), 1);
+  CHECK(jsonInt(st, "badCommands") >= long(sizeof bad / sizeof bad[0]));
+  CHECK(jsonInt(st, "ping") >= 1);
+  // Client close 4001: echoed, the TCP closes.
+  ws.send(8, std::string("\x0f\xa1", 2));
+  b = ws.next();
+  CHECK_EQ(int(b.op), 8);
+  CHECK_EQ(closeCode(b), 4001);
+  CHECK(ws.closedWithin(3000));
+  checkCleanEnd(rig, heap0);
+}
+
+TEST(reference_close_from_callback_and_from_loop) {
+  size_t heap0 = twincore::heap::held();
+  Rig rig;
+  REQUIRE(rig.port != 0);
+  for (const char* from : {"callback", "loop"}) {
+    WsConn ws(rig.port);
+    REQUIRE(ws.ok());
+    ws.text(std::string("{\"cmd\":\"close\",\"code\":4000,\"from\":\"") + from + "\"}");
+    Frame f = ws.next();
+    CHECK_MSG(f.op == 8, from);
+    CHECK_EQ(closeCode(f), 4000);
+    ws.send(8, std::string("\x0f\xa0", 2));  // answer the close
+    CHECK_MSG(ws.closedWithin(3000), from);
+  }
+  // During a broadcast, with another client listening: the listener keeps its sequence.
+  WsConn listener(rig.port), victim(rig.port);
+  REQUIRE(listener.ok());
+  REQUIRE(victim.ok());
+  listener.text("{\"cmd\":\"start\",\"rate\":1000,\"size\":64,\"count\":300}");
+  victim.text("{\"cmd\":\"close\",\"code\":4000,\"from\":\"loop\"}");
+  auto frames = listener.read(5000, [](const std::vector<Frame>& f) {
+    return !f.empty() && contains(f.back().payload, "\"t\":\"done\"");
+  });
+  long expect = 1;
+  for (auto& f : frames) {
+    if (contains(f.payload, "\"t\":\"tm\"")) CHECK_EQ(jsonInt(f.payload, "seq"), expect++);
+  }
+  CHECK_EQ(expect, 301);
+  CHECK(victim.closedWithin(3000));
+  checkCleanEnd(rig, heap0);
+}
+
+TEST(reference_http_routes) {
+  size_t heap0 = twincore::heap::held();
+  Rig rig;
+  REQUIRE(rig.port != 0);
+  HttpReply page = httpGet(rig.port, "/");
+  CHECK_EQ(page.status, 200);
+  CHECK(contains(page.head, "Content-Type: text/html"));
+  CHECK(contains(page.body, "id=\"status\""));
+  CHECK(contains(page.body, "id=\"seq\""));
+  CHECK(contains(page.body, "id=\"count\""));
+  CHECK(contains(page.body, "id=\"rate\""));
+  CHECK(page.body.size() < 6 * 1024);
+  CHECK_EQ(page.body.size(), std::strlen(kDashboardHtml));
+
+  WsConn ws(rig.port);
+  REQUIRE(ws.ok());
+  HttpReply stats = httpGet(rig.port, "/stats?x=1");
+  CHECK_EQ(stats.status, 200);
+  CHECK(contains(stats.head, "Content-Type: application/json"));
+  CHECK(stats.body.front() == '{' && stats.body.back() == '}');
+  CHECK_EQ(jsonInt(stats.body, "connected"), 1);
+  CHECK_EQ(jsonInt(stats.body, "clients"), 1);
+  CHECK_EQ(jsonInt(stats.body, "connect"), 1);
+  CHECK_EQ(jsonInt(stats.body, "disconnect"), 0);
+  for (const char* k : {"maxQueueDepth", "dropped", "closedOnFull", "protocolErrors", "rejected", "heapHeld",
+                        "uptimeMs", "seq", "sent", "pong", "error", "ping", "data"}) {
+    CHECK_MSG(jsonInt(stats.body, k) >= 0, k);
+  }
+  CHECK(contains(stats.body, "\"queues\":{\""));
+  CHECK(contains(stats.body, "\"running\":false"));
+  CHECK(contains(stats.body, "\"wsPath\":\"/ws\""));
+
+  HttpReply nf = httpGet(rig.port, "/nope");
+  CHECK_EQ(nf.status, 404);
+  HttpReply post;
+  {
+    int fd = connectTo(rig.port);
+    sendAll(fd, "POST /stats HTTP/1.1\r\nHost: d\r\nContent-Length: 0\r\n\r\n");
+    std::string all = readUntil(fd, 3000, [](const std::string&) { return false; });
+    ::close(fd);
+    CHECK_MSG(all.compare(0, 12, "HTTP/1.1 404") == 0 || all.compare(0, 12, "HTTP/1.1 405") == 0, all.substr(0, 40));
+  }
+  checkCleanEnd(rig, heap0);
+}
+
+TEST(reference_config_autostart_and_limits) {
+  size_t heap0 = twincore::heap::held();
+  {
+    Rig rig({{"rate", "200"}, {"size", "80"}, {"count", "5"}, {"wsPath", "/tm"}, {"maxMessage", "64"}});
+    REQUIRE(rig.port != 0);
+    WsConn wrong(rig.port, "/ws");
+    CHECK(!wrong.ok());
+    WsConn ws(rig.port, "/tm");
+    REQUIRE(ws.ok());
+    // Autostarted run: it may have ended before this client connected; start another.
+    ws.text("{\"cmd\":\"start\",\"rate\":200,\"size\":80,\"count\":5}");
+    auto frames = ws.read(3000, [](const std::vector<Frame>& f) {
+      return !f.empty() && contains(f.back().payload, "\"t\":\"done\"");
+    });
+    REQUIRE(frames.size() >= 7);
+    CHECK(contains(frames[frames.size() - 7].payload, "\"t\":\"started\""));
+    for (size_t i = frames.size() - 6, k = 1; k <= 5; ++i, ++k) CHECK_EQ(frames[i].payload.size(), 80u);
+    // maxMessage 64: a bigger message is refused with 1009.
+    ws.text(std::string(100, 'a'));
+    Frame f = ws.next();
+    CHECK_EQ(int(f.op), 8);
+    CHECK_EQ(closeCode(f), 1009);
+    HttpReply stats = httpGet(rig.port, "/stats");
+    CHECK(jsonInt(stats.body, "runs") >= 2);
+    CHECK_EQ(jsonInt(stats.body, "maxMessage"), 64);
+    checkCleanEnd(rig, heap0);
+  }
+  struct Bad {
+    FirmwareConfig cfg;
+    const char* mustContain;
+  } bad[] = {
+      {{{"nope", "1"}}, "unknown config key 'nope'"},
+      {{{"port", "70000"}}, "'port'"},
+      {{{"maxClients", "0"}}, "'maxClients'"},
+      {{{"maxMessage", "x"}}, "'maxMessage'"},
+      {{{"rate", "1001"}}, "'rate'"},
+      {{{"size", "10"}}, "'size'"},
+      {{{"closeOnQueueFull", "yes"}}, "'closeOnQueueFull'"},
+      {{{"wsPath", "ws"}}, "'wsPath'"},
+      {{{"wsPath", "/"}}, "'wsPath'"},
+  };
+  for (auto& b : bad) {
+    Rig rig(b.cfg);
+    CHECK(!rig.device);
+    CHECK_MSG(contains(rig.error, b.mustContain), rig.error);
+  }
+  std::string error;
+  twin::FirmwareFactory factory;
+  CHECK(firmwareFactory("reference", {{"closeOnQueueFull", "true"}, {"keepAliveSec", "20"}, {"port", "8080"}}, &factory,
+                        &error));
+  CHECK_EQ(error, std::string());
+  bool listed = false;
+  for (auto& n : firmwareNames()) listed = listed || n == "reference";
+  CHECK(listed);
+}
+
+TEST(reference_single_core_profile) {
+  // ESP32-C3: async_tcp and the loop task serialised; the same protocol holds.
+  size_t heap0 = twincore::heap::held();
+  twin::Profile p;
+  p.name = "esp32c3";
+  p.dualCore = false;
+  Rig rig({}, p);
+  REQUIRE(rig.port != 0);
+  WsConn a(rig.port), b(rig.port);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  a.text("{\"cmd\":\"start\",\"rate\":1000,\"size\":200,\"count\":100}");
+  for (WsConn* c : {&a, &b}) {
+    auto frames = c->read(5000, [](const std::vector<Frame>& f) {
+      return !f.empty() && contains(f.back().payload, "\"t\":\"done\"");
+    });
+    long expect = 1;
+    for (auto& f : frames) {
+      if (!contains(f.payload, "\"t\":\"tm\"")) continue;
+      CHECK_EQ(f.payload.size(), 200u);
+      CHECK_EQ(jsonInt(f.payload, "seq"), expect++);
+    }
+    CHECK_EQ(expect, 101);
+    CHECK(!frames.empty() && frames.back().payload == "{\"t\":\"done\",\"sent\":100}");
+  }
+  b.text("{\"cmd\":\"close\",\"code\":4000,\"from\":\"loop\"}");
+  Frame f = b.next();
+  CHECK_EQ(int(f.op), 8);
+  CHECK_EQ(closeCode(f), 4000);
+  checkCleanEnd(rig, heap0);
+}
