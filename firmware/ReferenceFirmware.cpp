@@ -406,6 +406,9 @@ void ReferenceFirmware::sendTelemetryLocked(uint32_t now) {
 }
 
 void ReferenceFirmware::onEvent(AsyncWebSocketClient* c, AwsEventType type) {
+  if (_cfg.logEvents && (type == WS_EVT_CONNECT || type == WS_EVT_DISCONNECT)) {
+    Serial.printf("ws client %lu %s\n", (unsigned long)c->id(), type == WS_EVT_CONNECT ? "connected" : "disconnected");
+  }
   Lock lk(_statsMu);
   if (unsigned(type) < 6) _events[type]++;
   if (type == WS_EVT_CONNECT) {

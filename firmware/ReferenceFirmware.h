@@ -64,6 +64,9 @@ struct ReferenceConfig {
   // false = drop a message for a client whose queue is full (the telemetry is lossy by nature,
   // a slow dashboard should stay connected); true = close that client instead.
   bool closeOnQueueFull = false;
+  // One Serial line per connect and disconnect (the device log; `twincore serve` shows it).
+  // Off by default: on a board under load, Serial at 115200 baud would throttle the tasks.
+  bool logEvents = false;
   // Autostart telemetry at boot: rate 0 = off (the default; a client sends "start").
   uint32_t rate = 0;
   uint32_t size = 64;

@@ -84,11 +84,11 @@ bool parseRange(const FirmwareConfig& cfg, const char* key, uint32_t min, uint32
   return true;
 }
 
-// Keys: port, wsPath, maxMessage, maxClients, keepAliveSec, closeOnQueueFull, and the telemetry
+// Keys: port, wsPath, maxMessage, maxClients, keepAliveSec, closeOnQueueFull, logEvents, and the telemetry
 // autostart rate (0 = off), size, count. Defaults and their reasons: ReferenceConfig.
 bool referenceConfig(const FirmwareConfig& cfg, ReferenceConfig* out, std::string* error) {
-  if (!checkKeys(cfg, {"port", "wsPath", "maxMessage", "maxClients", "keepAliveSec", "closeOnQueueFull", "rate",
-                       "size", "count"},
+  if (!checkKeys(cfg, {"port", "wsPath", "maxMessage", "maxClients", "keepAliveSec", "closeOnQueueFull", "logEvents",
+                       "rate", "size", "count"},
                  "reference", error)) {
     return false;
   }
@@ -116,6 +116,7 @@ bool referenceConfig(const FirmwareConfig& cfg, ReferenceConfig* out, std::strin
   if (!parseRange(cfg, "maxClients", 1, 1024, &out->maxClients, error)) return false;
   if (!parseU32(cfg, "keepAliveSec", 65535, &out->keepAliveSec, error)) return false;
   if (!parseBool(cfg, "closeOnQueueFull", &out->closeOnQueueFull, error)) return false;
+  if (!parseBool(cfg, "logEvents", &out->logEvents, error)) return false;
   if (!parseU32(cfg, "rate", ReferenceFirmware::kMaxRate, &out->rate, error)) return false;
   if (!parseRange(cfg, "size", ReferenceFirmware::kMinTelemetry, ReferenceFirmware::kMaxTelemetry, &out->size, error)) {
     return false;
