@@ -420,11 +420,13 @@ bool AsyncWebSocket::_flushLocked(Client* c) {
     if (c->pong.len) {
       if (!writeSlot(ac, c->pong, space, wrote)) break;
       c->pong.len = 0;
+      c->pong.off = 0;  // the slot is free again: the next ping gets its pong
       continue;
     }
     if (c->ping.len) {
       if (!writeSlot(ac, c->ping, space, wrote)) break;
       c->ping.len = 0;
+      c->ping.off = 0;
       continue;
     }
     if (c->closeQueued) {
