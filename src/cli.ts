@@ -2,15 +2,19 @@
 // twincore CLI: a thin shell over the programmatic API. argv is parsed here, in one place, with a
 // typed flag table per command; each command returns its exit code:
 //   0 ok, 1 an invariant was violated (or the run failed), 2 usage error.
-// Commands are a table: the `serve` command (the WebSocket firmware) plugs in as one more entry.
+// Commands are a table: stress (the main job), serve (the reference firmware until Ctrl-C), help.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import { PROFILES, STRESS_DEFAULTS } from './defaults.js';
 import { UsageError, isTwincoreError } from './errors.js';
+import { WS_STRESS_DEFAULTS } from './harness/defaults.js';
+import { runEchoChurn, type EchoChurnOptions, type EchoChurnProgress, type EchoChurnRun } from './harness/echo-churn.js';
 import { formatProgress, formatSummary } from './harness/report.js';
-import { runStress, type StressOptions } from './harness/stress.js';
-import { TARGET_NAMES, type TargetName } from './harness/targets.js';
+import { SCENARIOS } from './harness/scenario.js';
+import { runStress, type StressOptions, type StressProgress, type StressRun } from './harness/stress.js';
+import { LOCAL_TARGETS, parseTarget, type LocalTargetName } from './harness/targets.js';
+import { SERVE_DEFAULTS, serve, type ServeOptions } from './serve.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -23,8 +27,8 @@ export interface CliIo {
 // Flags
 // ---------------------------------------------------------------------------------------------
 
-type FlagKind = 'int' | 'seconds' | 'string' | 'boolean';
-type ValueOf<K extends FlagKind> = K extends 'boolean' ? boolean : K extends 'string' ? string : number;
+type FlagKind = 'int' | 'seconds' | 'string' | 'boolean' | 'pairs';
+type ValueOf<K extends FlagKind> = K extends 'boolean' ? boolean : K extends 'string' ? string : K extends 'pairs' ? Record<string, string> : number;
 
 /** One flag, tied to a key of the command's config type C. */
 interface FlagDef<C> {
@@ -32,7 +36,11 @@ interface FlagDef<C> {
   key: keyof C & string;
   kind: FlagKind;
   help: string;
+  /** Shown in the help as the value's name. */
+  arg?: string;
   choices?: readonly string[];
+  /** Extra validation of a string value; throws a message. */
+  check?: (value: string) => void;
   min?: number;
   max?: number;
 }
@@ -53,6 +61,13 @@ function parseFlags<C extends object>(args: string[], table: readonly FlagDef<C>
     }
     const raw = eq >= 0 ? arg.slice(eq + 1) : args[++i];
     if (raw === undefined || raw === '') throw new UsageError(`--${name} needs a value`);
+    if (def.kind === 'pairs') {
+      const at = raw.indexOf('=');
+      if (at <= 0) throw new UsageError(`--${name} takes key=value, got '${raw}'`);
+      const pairs = (out[def.key] ??= {}) as Record<string, string>;
+      pairs[raw.slice(0, at)] = raw.slice(at + 1);
+      continue;
+    }
     out[def.key] = convert(def, raw);
   }
   return out as Partial<C>;
@@ -62,6 +77,11 @@ function convert<C>(def: FlagDef<C>, raw: string): ValueOf<FlagKind> {
   if (def.kind === 'string') {
     if (def.choices && !def.choices.includes(raw)) {
       throw new UsageError(`--${def.flag} must be one of ${def.choices.join(', ')}, got '${raw}'`);
+    }
+    try {
+      def.check?.(raw);
+    } catch (e) {
+      throw new UsageError(`--${def.flag}: ${(e as Error).message}`);
     }
     return raw;
   }
@@ -76,7 +96,10 @@ function convert<C>(def: FlagDef<C>, raw: string): ValueOf<FlagKind> {
 
 function flagHelp<C>(table: readonly FlagDef<C>[]): string {
   const rows = table.map((f) => {
-    const arg = f.kind === 'boolean' ? '' : f.kind === 'string' ? (f.choices ? ` <${f.choices.join('|')}>` : ' <name>') : f.kind === 'seconds' ? ' <s>' : ' <n>';
+    const arg = f.kind === 'boolean' ? ''
+      : f.arg ? ` <${f.arg}>`
+        : f.kind === 'string' ? (f.choices ? ` <${f.choices.join('|')}>` : ' <name>')
+          : f.kind === 'pairs' ? ' <key=value>' : f.kind === 'seconds' ? ' <s>' : ' <n>';
     return [`--${f.flag}${arg}`, f.help] as const;
   });
   const w = Math.max(...rows.map(([a]) => a.length));
@@ -93,58 +116,90 @@ interface Command {
   run(args: string[], io: CliIo): Promise<number>;
 }
 
+/** The stress command's config: each flag sets one key. */
 interface StressCliConfig {
-  target: TargetName;
-  firmware: string;
-  profile: string;
-  clients: number;
+  scenario: string;
+  target: string;
   durationMs: number;
-  maxConnections: number;
-  tickMs: number;
+  clients: number;
   seed: number;
-  maxLinesPerSession: number;
+  profile: string;
+  firmwareConfig: Record<string, string>;
   json: boolean;
   quiet: boolean;
 }
 
-const d = STRESS_DEFAULTS;
+const SCENARIO_CHOICES = [...Object.keys(SCENARIOS), 'echo-churn'];
 const STRESS_FLAGS: readonly FlagDef<StressCliConfig>[] = [
-  { flag: 'clients', key: 'clients', kind: 'int', min: 1, max: 1000, help: `concurrent clients (default ${d.clients})` },
-  { flag: 'duration', key: 'durationMs', kind: 'seconds', min: 0.001, max: 86_400, help: `seconds of churn (default ${d.durationMs / 1000})` },
-  { flag: 'max-connections', key: 'maxConnections', kind: 'int', min: 1, help: `stop after this many connections, whichever of time/count ends first (default ${d.maxConnections})` },
-  { flag: 'target', key: 'target', kind: 'string', choices: TARGET_NAMES, help: 'addon (in-process) or a sanitizer build of the device (default addon)' },
-  { flag: 'firmware', key: 'firmware', kind: 'string', help: `firmware to boot (default ${d.firmware})` },
-  { flag: 'profile', key: 'profile', kind: 'string', choices: Object.keys(PROFILES), help: 'board profile (default esp32)' },
-  { flag: 'tick-ms', key: 'tickMs', kind: 'int', max: 3_600_000, help: `loop-task broadcast period, 0 = off (default ${d.tickMs})` },
-  { flag: 'seed', key: 'seed', kind: 'int', max: 0xffff_ffff, help: `schedule seed (default ${d.seed})` },
-  { flag: 'lines', key: 'maxLinesPerSession', kind: 'int', min: 1, max: 10_000, help: `max lines per session (default ${d.maxLinesPerSession})` },
+  { flag: 'scenario', key: 'scenario', kind: 'string', choices: SCENARIO_CHOICES, help: `what to run (default ${WS_STRESS_DEFAULTS.scenario}); echo-churn is the TCP churn of the line-echo firmware` },
+  { flag: 'target', key: 'target', kind: 'string', arg: `${LOCAL_TARGETS.join('|')}|ws://host/ws`, check: (v) => void parseTarget(v),
+    help: 'the in-process device (default), a sanitizer build as a child process, or a board by URL' },
+  { flag: 'duration', key: 'durationMs', kind: 'seconds', min: 0.001, max: 86_400, help: 'seconds of client activity (default: the scenario\'s)' },
+  { flag: 'clients', key: 'clients', kind: 'int', min: 1, max: 1000, help: 'total clients, split over the scenario\'s groups in proportion' },
+  { flag: 'seed', key: 'seed', kind: 'int', max: 0xffff_ffff, help: 'schedule seed (default: the scenario\'s)' },
+  { flag: 'profile', key: 'profile', kind: 'string', choices: Object.keys(PROFILES), help: 'board profile of a local target (default esp32)' },
+  { flag: 'config', key: 'firmwareConfig', kind: 'pairs', help: 'reference firmware config, repeatable (e.g. closeOnQueueFull=true)' },
   { flag: 'json', key: 'json', kind: 'boolean', help: 'print the result as JSON on stdout' },
   { flag: 'quiet', key: 'quiet', kind: 'boolean', help: 'no progress line' },
 ];
 
+const SCENARIO_HELP = [...Object.values(SCENARIOS).map((s) => [s.name, `${s.description ?? ''} (${s.durationMs / 1000} s)`] as const),
+  ['echo-churn', `TCP connect/echo/close churn against the line-echo firmware (${STRESS_DEFAULTS.durationMs / 1000} s)`] as const];
+
+function startRun(flags: Partial<StressCliConfig>): StressRun | EchoChurnRun {
+  const { scenario, json: _j, quiet: _q, target, durationMs, clients, seed, profile, firmwareConfig } = flags;
+  if (scenario === 'echo-churn') {
+    const t = target ?? 'addon';
+    if (!(LOCAL_TARGETS as readonly string[]).includes(t)) throw new UsageError('the echo-churn scenario runs on a local target only (addon, asan, tsan)');
+    const o: EchoChurnOptions = { target: t as LocalTargetName };
+    if (durationMs !== undefined) o.durationMs = durationMs;
+    if (clients !== undefined) o.clients = clients;
+    if (seed !== undefined) o.seed = seed;
+    if (profile !== undefined) o.profile = profile;
+    if (firmwareConfig !== undefined) o.config = firmwareConfig;
+    return runEchoChurn(o);
+  }
+  const o: StressOptions = {};
+  if (scenario !== undefined) o.scenario = scenario;
+  if (target !== undefined) o.target = target;
+  if (durationMs !== undefined) o.durationMs = durationMs;
+  if (clients !== undefined) o.clients = clients;
+  if (seed !== undefined) o.seed = seed;
+  if (profile !== undefined) o.profile = profile;
+  if (firmwareConfig !== undefined) o.firmwareConfig = firmwareConfig;
+  return runStress(o);
+}
+
 async function stressCommand(args: string[], io: CliIo): Promise<number> {
   const flags = parseFlags(args, STRESS_FLAGS);
-  const { json = false, quiet = false, ...rest } = flags;
-  const options: StressOptions = rest;
-  let run: ReturnType<typeof runStress>;
+  const quiet = flags.quiet ?? false;
+  let run: StressRun | EchoChurnRun;
   try {
-    run = runStress(options); // throws only on invalid options: a usage error
+    run = startRun(flags); // throws only on invalid options: a usage error
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw e instanceof UsageError ? e : new UsageError((e as Error).message);
   }
-  const durationMs = run.options.durationMs;
-  let lastPrint = 0;
+  let durationMs = run.kind === 'ws' ? run.options.scenario.durationMs : run.options.durationMs;
+  let lastPrint = -Infinity;
   if (!quiet) {
-    run.on('start', (s) => io.stderr(`twincore stress: ${s.options.clients} clients against ${s.target} (${s.options.firmware}/${s.options.profile.name}) on port ${s.port} for ${durationMs / 1000} s\n`));
-    run.on('tick', (p) => {
+    const onTick = (p: StressProgress | EchoChurnProgress): void => {
+      const now = Date.now();
+      // Throttled: a terminal redraws the line at most 4 times a second, a log gets one a second.
+      if (now - lastPrint < (io.isTty ? PROGRESS_TTY_MS : PROGRESS_LOG_MS)) return;
+      lastPrint = now;
       const line = formatProgress(p, durationMs);
-      if (io.isTty) {
-        io.stderr(`\r\x1b[2K${line}`);
-      } else if (p.elapsedMs - lastPrint >= 1000) {
-        lastPrint = p.elapsedMs;
-        io.stderr(`${line}\n`);
-      }
-    });
+      io.stderr(io.isTty ? `\r\x1b[2K${line}` : `${line}\n`);
+    };
+    if (run.kind === 'ws') {
+      run.on('start', (s) => {
+        durationMs = s.durationMs;
+        io.stderr(`twincore stress: scenario ${s.scenario} (seed ${s.seed}), ${s.clients} clients, ${s.faults} faults, against ${s.target} (${s.wsUrl}) for ${s.durationMs / 1000} s\n`);
+      });
+      run.on('tick', onTick);
+    } else {
+      run.on('start', (s) => io.stderr(`twincore stress: scenario echo-churn, ${s.options.clients} clients against ${s.target} (${s.options.firmware}/${s.options.profile.name}) on port ${s.port} for ${durationMs / 1000} s\n`));
+      run.on('tick', onTick);
+    }
   }
   const onSigint = (): void => {
     io.stderr('\ntwincore stress: interrupted; draining and stopping the device\n');
@@ -154,18 +209,49 @@ async function stressCommand(args: string[], io: CliIo): Promise<number> {
   const result = await run.result;
   process.off('SIGINT', onSigint);
   if (!quiet && io.isTty) io.stderr('\n');
-  if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+  if (flags.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   else io.stdout(`${formatSummary(result)}\n`);
+  if (result.kind === 'ws' && (result.errorCode === 'TC_FIRMWARE_CONFIG' || result.errorCode === 'TC_INVALID_OPTION')) return 2;
   return result.ok ? 0 : 1;
+}
+
+const PROGRESS_TTY_MS = 250;
+const PROGRESS_LOG_MS = 1000;
+
+/** The serve command's config. */
+interface ServeCliConfig {
+  port: number;
+  profile: string;
+  firmwareConfig: Record<string, string>;
+}
+
+const SERVE_FLAGS: readonly FlagDef<ServeCliConfig>[] = [
+  { flag: 'port', key: 'port', kind: 'int', max: 65535, help: `port on 127.0.0.1 (default ${SERVE_DEFAULTS.port}; 0 picks one)` },
+  { flag: 'profile', key: 'profile', kind: 'string', choices: Object.keys(PROFILES), help: `board profile (default ${SERVE_DEFAULTS.profile})` },
+  { flag: 'config', key: 'firmwareConfig', kind: 'pairs', help: 'reference firmware config, repeatable (e.g. rate=10)' },
+];
+
+async function serveCommand(args: string[], io: CliIo): Promise<number> {
+  const flags = parseFlags(args, SERVE_FLAGS);
+  const options: ServeOptions = { print: (line) => io.stdout(`${line}\n`) };
+  if (flags.port !== undefined) options.port = flags.port;
+  if (flags.profile !== undefined) options.profile = flags.profile;
+  if (flags.firmwareConfig !== undefined) options.firmwareConfig = flags.firmwareConfig;
+  return serve(options);
 }
 
 const COMMANDS: Record<string, Command> = {
   stress: {
-    summary: 'churn client connections against a device and check its invariants',
-    usage: `twincore stress [flags]\n\n${flagHelp(STRESS_FLAGS)}`,
+    summary: 'run a stress scenario against a device and check its invariants (exit 0 ok, 1 violated, 2 usage)',
+    usage: `twincore stress [flags]\n\n${flagHelp(STRESS_FLAGS)}\n\nscenarios:\n` +
+      SCENARIO_HELP.map(([n, d]) => `  ${n.padEnd(12)}  ${d}`).join('\n'),
     run: stressCommand,
   },
-  // serve: { summary, usage, run } -- the WebSocket firmware's command goes here.
+  serve: {
+    summary: 'run the reference firmware on a simulated board until Ctrl-C (dashboard, /ws, /stats)',
+    usage: `twincore serve [flags]\n\n${flagHelp(SERVE_FLAGS)}`,
+    run: serveCommand,
+  },
   help: {
     summary: 'show this help, or a command\'s: twincore help <command>',
     usage: 'twincore help [command]',
@@ -201,7 +287,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     return await cmd.run(args, io);
   } catch (e) {
-    if (e instanceof UsageError || (isTwincoreError(e) && e.code === 'TC_INVALID_OPTION')) {
+    if (e instanceof UsageError || (isTwincoreError(e) && (e.code === 'TC_INVALID_OPTION' || e.code === 'TC_FIRMWARE_CONFIG'))) {
       io.stderr(`twincore: ${e.message}\n${cmd ? `usage: ${cmd.usage.split('\n')[0]}` : usage()}\n`);
       return 2;
     }

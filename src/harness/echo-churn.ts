@@ -1,6 +1,8 @@
-// runStress(): the stress run as a programmatic API. It never prints: it returns an emitter
-// ('start', 'tick', 'done') that the CLI's progress line and summary subscribe to, and a
-// `result` promise that always resolves (a failure is a result with violations, not a throw).
+// runEchoChurn(): the TCP connection churn against the line-echo firmware (firmware/EchoFirmware.h),
+// the sanitizer churn: clients connect, echo lines and end sessions four ways while the loop task
+// writes ticks. (The WebSocket stress run is runEchoChurn() in stress.ts; the CLI runs this one as
+// `--scenario echo-churn`.) Like runEchoChurn it never prints: an emitter ('start', 'tick', 'done')
+// and a `result` promise that always resolves.
 //
 // Bounds: sessions start only while the run is younger than durationMs and fewer than
 // maxConnections were opened; sessions still running then get drainTimeoutMs, after which
@@ -14,11 +16,11 @@ import { TwincoreRangeError, TwincoreTypeError, UnsupportedError } from '../erro
 import { checkInt, resolveConfig, resolveProfile, type ConfigInput, type ProfileInput } from '../options.js';
 import type { DeviceCounters, StopReport } from '../types.js';
 import { ENDINGS, runEchoSession, type Ending } from './echo-client.js';
-import { checkInvariants } from './oracle.js';
+import type { Violation } from './oracle.js';
 import { createRng, pickWeighted, randInt, type Rng } from './rng.js';
-import { TARGET_NAMES, startTarget, type Target, type TargetName } from './targets.js';
+import { LOCAL_TARGETS, startTarget, type LocalTargetName as TargetName, type Target } from './targets.js';
 
-export interface StressOptions {
+export interface EchoChurnOptions {
   /** Default 'addon'. */
   target?: TargetName;
   /** Default 'echo' (the only scenario so far; see SCENARIOS). */
@@ -42,7 +44,7 @@ export interface StressOptions {
   endings?: Partial<Record<Ending, number>>;
 }
 
-export interface ResolvedStressOptions {
+export interface ResolvedEchoChurnOptions {
   target: TargetName;
   firmware: string;
   profile: ReturnType<typeof resolveProfile>;
@@ -59,7 +61,7 @@ export interface ResolvedStressOptions {
   endings: Record<Ending, number>;
 }
 
-export interface StressStats {
+export interface EchoChurnStats {
   connections: number;
   connectFailures: number;
   sessionsCompleted: number;
@@ -73,7 +75,8 @@ export interface StressStats {
   stragglers: number;
 }
 
-export interface StressProgress {
+export interface EchoChurnProgress {
+  kind: 'echo-churn';
   elapsedMs: number;
   activeClients: number;
   connections: number;
@@ -83,13 +86,15 @@ export interface StressProgress {
   counters: DeviceCounters | null;
 }
 
-export interface StressStart {
+export interface EchoChurnStart {
+  kind: 'echo-churn';
   target: TargetName;
   port: number;
-  options: ResolvedStressOptions;
+  options: ResolvedEchoChurnOptions;
 }
 
-export interface StressResult {
+export interface EchoChurnResult {
+  kind: 'echo-churn';
   ok: boolean;
   target: TargetName;
   firmware: string;
@@ -98,19 +103,19 @@ export interface StressResult {
   /** Wall time of the client phase (connect/close churn), excluding boot and stop. */
   durationMs: number;
   connectionsPerSec: number;
-  stats: StressStats;
+  stats: EchoChurnStats;
   stop: StopReport | null;
-  violations: string[];
+  violations: Violation[];
   /** Violations beyond the stored ones (the list is bounded). */
   violationsOmitted: number;
   /** A harness failure (the target did not start, ...), if any. */
   error?: string;
 }
 
-export interface StressEvents {
-  start: [info: StressStart];
-  tick: [progress: StressProgress];
-  done: [result: StressResult];
+export interface EchoChurnEvents {
+  start: [info: EchoChurnStart];
+  tick: [progress: EchoChurnProgress];
+  done: [result: EchoChurnResult];
 }
 
 // Scenarios by firmware: the client behaviour that exercises it. The WebSocket firmware adds its
@@ -120,12 +125,12 @@ const SCENARIOS: Readonly<Record<string, SessionRunner>> = { echo: runEchoSessio
 
 const MAX_VIOLATIONS_KEPT = 50;
 
-export function resolveStressOptions(options: StressOptions = {}): ResolvedStressOptions {
+export function resolveEchoChurnOptions(options: EchoChurnOptions = {}): ResolvedEchoChurnOptions {
   if (typeof options !== 'object' || options === null) throw new TwincoreTypeError('stress options must be an object');
   const d = STRESS_DEFAULTS;
   const target = options.target ?? 'addon';
-  if (!TARGET_NAMES.includes(target)) {
-    throw new TwincoreRangeError(`target must be one of ${TARGET_NAMES.join(', ')}, got '${String(target)}'`);
+  if (!LOCAL_TARGETS.includes(target)) {
+    throw new TwincoreRangeError(`target must be one of ${LOCAL_TARGETS.join(', ')}, got '${String(target)}'`);
   }
   const firmware = options.firmware ?? d.firmware;
   if (!SCENARIOS[firmware]) {
@@ -162,16 +167,17 @@ export function resolveStressOptions(options: StressOptions = {}): ResolvedStres
   };
 }
 
-export class StressRun extends EventEmitter<StressEvents> {
-  readonly options: ResolvedStressOptions;
+export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
+  readonly kind = 'echo-churn' as const;
+  readonly options: ResolvedEchoChurnOptions;
   /** Always resolves, also when the run failed. */
-  readonly result: Promise<StressResult>;
+  readonly result: Promise<EchoChurnResult>;
   #aborted = false;
 
-  constructor(options: ResolvedStressOptions) {
+  constructor(options: ResolvedEchoChurnOptions) {
     super();
     this.options = options;
-    // Starts on a later tick so that listeners attached right after runStress() see 'start'.
+    // Starts on a later tick so that listeners attached right after runEchoChurn() see 'start'.
     this.result = new Promise<void>((r) => setImmediate(r)).then(() => this.#run());
   }
 
@@ -180,21 +186,21 @@ export class StressRun extends EventEmitter<StressEvents> {
     this.#aborted = true;
   }
 
-  async #run(): Promise<StressResult> {
+  async #run(): Promise<EchoChurnResult> {
     const o = this.options;
-    const stats: StressStats = {
+    const stats: EchoChurnStats = {
       connections: 0, connectFailures: 0, sessionsCompleted: 0, linesSent: 0, linesEchoed: 0, ticks: 0,
       bytesSent: 0, bytesReceived: 0, endings: Object.fromEntries(ENDINGS.map((e) => [e, 0])) as Record<Ending, number>,
       stragglers: 0,
     };
-    const violations: string[] = [];
+    const violations: Violation[] = [];
     let violationCount = 0;
-    const addViolation = (v: string): void => {
+    const addViolation = (detail: string, invariant = 'echo-session'): void => {
       violationCount++;
-      if (violations.length < MAX_VIOLATIONS_KEPT) violations.push(v);
+      if (violations.length < MAX_VIOLATIONS_KEPT) violations.push({ invariant, detail });
     };
-    const finish = (r: Omit<StressResult, 'violations' | 'violationsOmitted' | 'ok'> & { ok?: boolean }): StressResult => {
-      const result: StressResult = {
+    const finish = (r: Omit<EchoChurnResult, 'violations' | 'violationsOmitted' | 'ok'> & { ok?: boolean }): EchoChurnResult => {
+      const result: EchoChurnResult = {
         ...r,
         ok: (r.ok ?? true) && violationCount === 0,
         violations,
@@ -204,7 +210,7 @@ export class StressRun extends EventEmitter<StressEvents> {
       return result;
     };
     const base = {
-      target: o.target, firmware: o.firmware, profile: o.profile.name, seed: o.seed, durationMs: 0, connectionsPerSec: 0, stats,
+      kind: 'echo-churn' as const, target: o.target, firmware: o.firmware, profile: o.profile.name, seed: o.seed, durationMs: 0, connectionsPerSec: 0, stats,
     };
 
     let target: Target;
@@ -213,7 +219,7 @@ export class StressRun extends EventEmitter<StressEvents> {
     } catch (e) {
       return finish({ ...base, ok: false, stop: null, error: `target ${o.target} did not start: ${(e as Error).message}` });
     }
-    this.emit('start', { target: o.target, port: target.port, options: o });
+    this.emit('start', { kind: 'echo-churn', target: o.target, port: target.port, options: o });
 
     const rng: Rng = createRng(o.seed);
     const runner = SCENARIOS[o.firmware]!;
@@ -223,10 +229,10 @@ export class StressRun extends EventEmitter<StressEvents> {
     let active = 0;
     let sessionSeq = 0;
     let targetDied = false;
-    const progress = (): StressProgress => {
+    const progress = (): EchoChurnProgress => {
       const elapsedMs = Date.now() - t0;
       return {
-        elapsedMs, activeClients: active, connections: stats.connections,
+        kind: 'echo-churn', elapsedMs, activeClients: active, connections: stats.connections,
         connectionsPerSec: elapsedMs > 0 ? (stats.connections * 1000) / elapsedMs : 0,
         linesEchoed: stats.linesEchoed, violations: violationCount, counters: target.counters(),
       };
@@ -236,7 +242,7 @@ export class StressRun extends EventEmitter<StressEvents> {
     const client = async (index: number): Promise<void> => {
       while (!this.#aborted && Date.now() < deadline && sessionSeq < o.maxConnections) {
         if (!target.alive()) {
-          if (!targetDied) addViolation(`the ${o.target} device died during the run`);
+          if (!targetDied) addViolation(`the ${o.target} device died during the run`, 'no-crash');
           targetDied = true;
           break;
         }
@@ -258,7 +264,7 @@ export class StressRun extends EventEmitter<StressEvents> {
           stats.sessionsCompleted++;
           stats.endings[ending]++;
         }
-        r.violations.forEach(addViolation);
+        r.violations.forEach((v) => addViolation(v));
       }
     };
 
@@ -275,22 +281,48 @@ export class StressRun extends EventEmitter<StressEvents> {
     if (!drained) {
       this.#aborted = true;
       stats.stragglers = sockets.size;
-      addViolation(`${sockets.size} session(s) still running ${o.drainTimeoutMs} ms after the deadline`);
+      addViolation(`${sockets.size} session(s) still running ${o.drainTimeoutMs} ms after the deadline`, 'bounded-drain');
       for (const s of sockets) s.destroy();
       await Promise.race([clients, new Promise((r) => setTimeout(r, 1000))]);
     }
     clearInterval(ticker);
     this.emit('tick', progress());
 
-    const stop = await target.stop();
-    checkInvariants({ target: o.target, stats, stop }).forEach(addViolation);
+    const stop = (await target.stop())!; // a local target always reports
+    checkEchoChurn({ target: o.target, stats, stop }).forEach((v) => addViolation(v.detail, v.invariant));
     return finish({
       ...base, durationMs, connectionsPerSec: durationMs > 0 ? (stats.connections * 1000) / durationMs : 0, stop,
     });
   }
 }
 
-/** Starts a stress run; see StressRun. Throws only on invalid options. */
-export function runStress(options: StressOptions = {}): StressRun {
-  return new StressRun(resolveStressOptions(options));
+/** Starts a stress run; see EchoChurnRun. Throws only on invalid options. */
+export function runEchoChurn(options: EchoChurnOptions = {}): EchoChurnRun {
+  return new EchoChurnRun(resolveEchoChurnOptions(options));
+}
+
+/** The echo churn's end-of-run invariants (the per-session ones are checked as it runs). */
+export function checkEchoChurn({ target, stats, stop }: { target: TargetName; stats: EchoChurnStats; stop: StopReport }): Violation[] {
+  const v: Violation[] = [];
+  const add = (invariant: string, detail: string): void => { v.push({ invariant, detail }); };
+  if (stop.sanitizerReports.length > 0) {
+    add('no-sanitizer-report', `${stop.sanitizerReports.length} sanitizer report(s); the first:\n${stop.sanitizerReports[0]}`);
+  }
+  if (stop.signal) add('no-crash', `the device process died of ${stop.signal}`);
+  else if (stop.exitCode !== 0) add('no-crash', `the device exited with code ${stop.exitCode}`);
+  const c = stop.counters;
+  if (!c) {
+    add('clean-stop', `the ${target} device reported no final counters`);
+    return v;
+  }
+  if (c.clientsAlive !== 0) add('clean-stop', `${c.clientsAlive} AsyncClient(s) alive after stop`);
+  if (c.connectionsOpen !== 0) add('clean-stop', `${c.connectionsOpen} connection(s) open after stop`);
+  if (c.threadsAlive !== 0) add('clean-stop', `${c.threadsAlive} device thread(s) alive after stop`);
+  if (c.serversListening !== 0) add('clean-stop', `${c.serversListening} server(s) listening after stop`);
+  // Every session that got an echo was accepted by the device.
+  if (c.connectionsTotal < stats.sessionsCompleted) {
+    add('echo-session', `the device accepted ${c.connectionsTotal} connections, fewer than the ${stats.sessionsCompleted} sessions served`);
+  }
+  if (stats.linesEchoed > stats.linesSent) add('echo-session', `${stats.linesEchoed} echoes for ${stats.linesSent} lines sent`);
+  return v;
 }

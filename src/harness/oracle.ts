@@ -1,35 +1,291 @@
-// The oracle: invariants checked after a run, never timings.
+// The oracle: invariants checked on what the clients saw and the device reported, never timings.
+// It is a pure function of an OracleInput (traces and counters), so it can be fed crafted traces.
+//
+// Invariants (Violation.invariant):
+//   no-crash             the device stayed up to the end; a device process exited 0, by no signal
+//   no-sanitizer-report  a sanitizer build wrote no ASan/LSan/UBSan/TSan report
+//   broadcast-ran        the broadcast ran (N > 0 messages) and some well-behaved client received
+//                        one: a run that tested nothing does not pass
+//   broadcast-once       no client received a telemetry seq twice
+//   broadcast-in-order   no client received a telemetry seq after a later one
+//   broadcast-complete   a well-behaved client received every message sent while it was connected:
+//                        every seq after the one the server reported when it joined (its `stats`
+//                        reply), contiguous up to its last one, and up to N if it was still connected
+//                        when the broadcast stopped. Misses are excused only as far as the server
+//                        counted them: failed allocations for anyone; drops on a full queue too for
+//                        slow, silent and flooding clients
+//   broadcast-intact     every telemetry message parsed and was exactly `size` bytes
+//   echo                 echo replies came once, in order, and (for a well-behaved client) each
+//                        within the op timeout while the connection stayed open
+//   fault-close          a client that asked the server to close it ({"cmd":"close"}) was closed,
+//                        with the code it asked for
+//   connect-disconnect   after every client closed, the firmware counted one DISCONNECT per CONNECT
+//                        and no client left (a board: CONNECT - DISCONNECT = clients still there)
+//   clean-stop           after stop: no AsyncClient alive, no connection open, no heap held, no
+//                        device thread (addon counters; a device process's EXIT counters)
+//   queue-bound          no client's data queue was seen above its bound (sampled from /stats)
 import type { StopReport } from '../types.js';
-import type { StressStats } from './stress.js';
-import type { TargetName } from './targets.js';
+import type { Behaviour } from './scenario.js';
+import type { TargetKind } from './targets.js';
 
-export interface OracleInput {
-  target: TargetName;
-  stats: StressStats;
-  stop: StopReport;
+export type Invariant =
+  | 'no-crash' | 'no-sanitizer-report' | 'broadcast-ran' | 'broadcast-once' | 'broadcast-in-order'
+  | 'broadcast-complete' | 'broadcast-intact' | 'echo' | 'fault-close' | 'connect-disconnect'
+  | 'clean-stop' | 'queue-bound';
+
+export interface Violation {
+  invariant: Invariant | (string & {});
+  detail: string;
 }
 
-/** Every violated invariant, as a sentence; empty when the run is clean. */
-export function checkInvariants({ target, stats, stop }: OracleInput): string[] {
-  const v: string[] = [];
-  if (stop.sanitizerReports.length > 0) {
-    v.push(`${stop.sanitizerReports.length} sanitizer report(s); the first:\n${stop.sanitizerReports[0]}`);
+/** A sequence of numbers in arrival order, stored as contiguous ascending ranges: a clean trace is
+ *  one range whatever its length; each gap, duplicate or reordering starts a new one. */
+export type SeqRanges = [first: number, last: number][];
+
+/** Records numbers in arrival order into SeqRanges, bounded to maxRanges entries. */
+export class SeqRecorder {
+  readonly ranges: SeqRanges = [];
+  count = 0;
+  /** True once maxRanges was reached: later numbers are counted, not stored. */
+  overflow = false;
+  constructor(private readonly maxRanges = 10_000) {}
+
+  push(n: number): void {
+    this.count++;
+    const last = this.ranges[this.ranges.length - 1];
+    if (last && n === last[1] + 1) {
+      last[1] = n;
+    } else if (this.ranges.length < this.maxRanges) {
+      this.ranges.push([n, n]);
+    } else {
+      this.overflow = true;
+    }
   }
-  if (stop.signal) v.push(`the device process died of ${stop.signal}`);
-  else if (stop.exitCode !== 0) v.push(`the device exited with code ${stop.exitCode}`);
-  const c = stop.counters;
-  if (!c) {
-    v.push(`the ${target} device reported no final counters`);
-    return v;
+
+  get last(): number | undefined {
+    return this.ranges[this.ranges.length - 1]?.[1];
   }
-  if (c.clientsAlive !== 0) v.push(`${c.clientsAlive} AsyncClient(s) alive after stop`);
-  if (c.connectionsOpen !== 0) v.push(`${c.connectionsOpen} connection(s) open after stop`);
-  if (c.threadsAlive !== 0) v.push(`${c.threadsAlive} device thread(s) alive after stop`);
-  if (c.serversListening !== 0) v.push(`${c.serversListening} server(s) listening after stop`);
-  // Every session that got an echo was accepted by the device.
-  if (c.connectionsTotal < stats.sessionsCompleted) {
-    v.push(`the device accepted ${c.connectionsTotal} connections, fewer than the ${stats.sessionsCompleted} sessions served`);
+
+  static of(seqs: readonly number[]): SeqRecorder {
+    const r = new SeqRecorder();
+    for (const n of seqs) r.push(n);
+    return r;
   }
-  if (stats.linesEchoed > stats.linesSent) v.push(`${stats.linesEchoed} echoes for ${stats.linesSent} lines sent`);
+}
+
+export interface SeqAnalysis {
+  received: number;
+  first: number | null;
+  max: number | null;
+  /** Numbers between first and max never received. */
+  gaps: number;
+  duplicates: number;
+  reorders: number;
+  /** A few examples for the report. */
+  examples: string[];
+}
+
+/** Duplicates, reorderings and gaps of a trace. A number at or below the highest seen so far is a
+ *  duplicate if it was received before, a reordering (a late arrival) if not. */
+export function analyzeSeqs(ranges: SeqRanges): SeqAnalysis {
+  const seen: [number, number][] = []; // disjoint, sorted
+  const out: SeqAnalysis = { received: 0, first: null, max: null, gaps: 0, duplicates: 0, reorders: 0, examples: [] };
+  const example = (s: string): void => { if (out.examples.length < 3) out.examples.push(s); };
+  const overlap = (a: number, b: number): number => {
+    let n = 0;
+    for (const [x, y] of seen) n += Math.max(0, Math.min(b, y) - Math.max(a, x) + 1);
+    return n;
+  };
+  const add = (a: number, b: number): void => {
+    seen.push([a, b]);
+    seen.sort((p, q) => p[0] - q[0]);
+    const merged: [number, number][] = [];
+    for (const r of seen) {
+      const m = merged[merged.length - 1];
+      if (m && r[0] <= m[1] + 1) m[1] = Math.max(m[1], r[1]);
+      else merged.push([r[0], r[1]]);
+    }
+    seen.splice(0, seen.length, ...merged);
+  };
+  for (const [a, b] of ranges) {
+    out.received += b - a + 1;
+    if (out.first === null) out.first = a;
+    if (out.max !== null && a <= out.max) {
+      const dup = overlap(a, b);
+      out.duplicates += dup;
+      const late = Math.min(b, out.max) - a + 1 - dup;
+      out.reorders += Math.max(0, late);
+      example(dup > 0 ? `seq ${a} again after ${out.max}` : `seq ${a} after ${out.max}`);
+    } else if (out.max !== null && a > out.max + 1) {
+      example(`seqs ${out.max + 1}..${a - 1} missing`);
+    }
+    add(a, b);
+    out.max = out.max === null ? b : Math.max(out.max, b);
+  }
+  if (out.first !== null && out.max !== null) {
+    let have = 0;
+    for (const [x, y] of seen) have += Math.max(0, Math.min(out.max, y) - Math.max(out.first, x) + 1);
+    out.gaps = out.max - out.first + 1 - have;
+  }
+  return out;
+}
+
+export type SessionEnd = 'harness' | 'server-close' | 'fault-close' | 'reset' | 'error';
+
+/** What one WebSocket connection of one client saw. */
+export interface SessionTrace {
+  client: string;
+  behaviour: Behaviour | 'control';
+  wellBehaved: boolean;
+  session: number;
+  /** broadcast.seq in the server's reply to this session's first `stats` command (sent right after
+   *  the upgrade): every later telemetry message must reach it. null without a reply. */
+  seqAtJoin: number | null;
+  telemetry: SeqRanges;
+  telemetryOverflow?: boolean;
+  /** Telemetry messages that did not parse or were not exactly the broadcast size. */
+  malformed: number;
+  malformedExample?: string;
+  /** Still open when the broadcast stopped, until the harness closed it after the drain. */
+  survived: boolean;
+  end: SessionEnd;
+  closeCode: number | null;
+  /** Echo requests (echo, flood) and their numbered replies in arrival order. */
+  echo?: { sent: number; replies: SeqRanges; timeouts: number; mismatches: number };
+  /** A close this session asked for with {"cmd":"close"}. */
+  faultClose?: { from: 'loop' | 'callback'; code: number; closed: boolean; closeCode: number | null; refused?: string };
+}
+
+export interface ServerCounts {
+  events: { connect: number; disconnect: number };
+  clients: number;
+  connected: number;
+  dropped: number;
+  closedOnFull: number;
+  allocFailures: number;
+}
+
+export interface OracleInput {
+  targetKind: TargetKind;
+  /** The broadcast size in bytes (every telemetry message is exactly this long). */
+  broadcastSize: number;
+  /** N: the last seq of the run (from the `stopped` reply or /stats); null if unknown. */
+  broadcastSent: number | null;
+  sessions: SessionTrace[];
+  /** /stats once every client closed (null: unreachable). */
+  finalStats: ServerCounts | null;
+  /** Heap allocations that failed on the device (twin counters; /stats has the core's own). */
+  deviceAllocFailures: number;
+  queue: { bound: number; maxSeen: number; samples: number };
+  /** The device was running when the clients were done. */
+  aliveAtEnd: boolean;
+  /** null for a board (nothing was stopped). */
+  stop: StopReport | null;
+}
+
+/** Every violated invariant; empty when the run is clean. */
+export function checkInvariants(input: OracleInput): Violation[] {
+  const v: Violation[] = [];
+  const add = (invariant: Invariant, detail: string): void => { v.push({ invariant, detail }); };
+  const local = input.targetKind !== 'url';
+
+  // Device life.
+  if (!input.aliveAtEnd) add('no-crash', 'the device was not running at the end of the run');
+  const stop = input.stop;
+  if (local) {
+    if (!stop) {
+      add('no-crash', 'the device was not stopped (no stop report)');
+    } else {
+      if (stop.sanitizerReports.length > 0) {
+        add('no-sanitizer-report', `${stop.sanitizerReports.length} sanitizer report(s); the first:\n${stop.sanitizerReports[0]}`);
+      }
+      if (stop.signal) add('no-crash', `the device process died of ${stop.signal}`);
+      else if (stop.exitCode !== 0) add('no-crash', `the device exited with code ${stop.exitCode}`);
+      const c = stop.counters;
+      if (!c) {
+        add('clean-stop', 'the device reported no final counters');
+      } else {
+        if (c.clientsAlive !== 0) add('clean-stop', `${c.clientsAlive} AsyncClient(s) alive after stop`);
+        if (c.connectionsOpen !== 0) add('clean-stop', `${c.connectionsOpen} connection(s) open after stop`);
+        if (c.heapUsed !== 0) add('clean-stop', `${c.heapUsed} heap byte(s) still held after stop`);
+        if (c.threadsAlive !== 0) add('clean-stop', `${c.threadsAlive} device thread(s) alive after stop`);
+      }
+    }
+  }
+
+  // Connect/disconnect balance.
+  const fs = input.finalStats;
+  if (!fs) {
+    add('connect-disconnect', 'the final /stats could not be read');
+  } else if (local) {
+    if (fs.events.connect !== fs.events.disconnect) {
+      add('connect-disconnect', `${fs.events.connect} CONNECT event(s) but ${fs.events.disconnect} DISCONNECT event(s) once every client closed`);
+    }
+    if (fs.clients !== 0) add('connect-disconnect', `${fs.clients} client(s) still listed once every client closed`);
+  } else if (fs.events.connect - fs.events.disconnect !== fs.clients) {
+    add('connect-disconnect', `CONNECT ${fs.events.connect} - DISCONNECT ${fs.events.disconnect} != ${fs.clients} client(s) listed`);
+  }
+
+  // Queues.
+  if (input.queue.maxSeen > input.queue.bound) {
+    add('queue-bound', `a data queue held ${input.queue.maxSeen} messages; the bound is ${input.queue.bound}`);
+  }
+
+  // Telemetry and echoes, per session.
+  const allocFailures = Math.max(fs?.allocFailures ?? 0, input.deviceAllocFailures);
+  const dropped = fs?.dropped ?? 0;
+  const N = input.broadcastSent;
+  if (N === null) add('broadcast-ran', 'the broadcast\'s last seq is unknown (no `stopped` reply, no /stats)');
+  else if (N === 0) add('broadcast-ran', 'the broadcast sent nothing');
+  let readersFed = 0;
+  for (const s of input.sessions) {
+    const who = `${s.client}#${s.session}`;
+    const a = analyzeSeqs(s.telemetry);
+    if (s.wellBehaved && a.received > 0) readersFed++;
+    if (a.duplicates > 0) add('broadcast-once', `${who}: ${a.duplicates} duplicate(s) (${a.examples.join('; ')})`);
+    if (a.reorders > 0) add('broadcast-in-order', `${who}: ${a.reorders} out of order (${a.examples.join('; ')})`);
+    if (s.malformed > 0) add('broadcast-intact', `${who}: ${s.malformed} malformed telemetry message(s)${s.malformedExample ? `, e.g. ${s.malformedExample}` : ''}`);
+    // Misses: inside the trace, before it (after the join point) and, for a survivor, after it.
+    let missing = a.gaps;
+    const parts: string[] = a.gaps ? [`${a.gaps} inside ${a.first}..${a.max}`] : [];
+    if (s.seqAtJoin !== null) {
+      const firstDue = s.seqAtJoin + 1;
+      const firstGot = a.first ?? (s.survived && N !== null ? N + 1 : firstDue);
+      if (firstGot > firstDue) {
+        missing += firstGot - firstDue;
+        parts.push(`${firstGot - firstDue} after joining at seq ${s.seqAtJoin}`);
+      }
+    }
+    if (s.survived && N !== null && a.max !== null && a.max < N) {
+      missing += N - a.max;
+      parts.push(`${N - a.max} at the end (last ${a.max} of ${N})`);
+    }
+    if (s.telemetryOverflow) parts.push('trace overflowed');
+    const excused = s.wellBehaved ? allocFailures : allocFailures + dropped;
+    if (missing > excused) {
+      add('broadcast-complete', `${who} (${s.behaviour}): missed ${missing} message(s): ${parts.join(', ')}; ` +
+        `the server counted ${allocFailures} failed allocation(s)${s.wellBehaved ? '' : ` and ${dropped} drop(s)`}`);
+    }
+    if (s.echo) {
+      const e = analyzeSeqs(s.echo.replies);
+      if (e.duplicates > 0 || e.reorders > 0) {
+        add('echo', `${who}: echo replies ${e.duplicates} duplicate(s), ${e.reorders} out of order (${e.examples.join('; ')})`);
+      }
+      if (e.max !== null && e.max > s.echo.sent) add('echo', `${who}: a reply to request ${e.max}, only ${s.echo.sent} sent`);
+      if (s.echo.mismatches > 0) add('echo', `${who}: ${s.echo.mismatches} echo reply(ies) differ from the request`);
+      if (s.wellBehaved && s.echo.timeouts > 0) add('echo', `${who}: ${s.echo.timeouts} request(s) got no reply within the op timeout on an open connection`);
+      if (!s.wellBehaved && e.gaps > allocFailures + dropped) {
+        add('echo', `${who}: ${e.gaps} echo reply(ies) missing; the server counted ${dropped} drop(s), ${allocFailures} failed allocation(s)`);
+      }
+    }
+    if (s.faultClose && !s.faultClose.refused) {
+      const f = s.faultClose;
+      if (!f.closed) add('fault-close', `${who}: asked to be closed from the ${f.from} with ${f.code}, still open after the op timeout`);
+      else if (f.closeCode !== f.code && allocFailures === 0) {
+        add('fault-close', `${who}: asked to be closed from the ${f.from} with ${f.code}, closed with ${f.closeCode ?? 'no code'}`);
+      }
+    }
+  }
+  if (N !== null && N > 0 && readersFed === 0) add('broadcast-ran', 'no well-behaved client received a telemetry message');
   return v;
 }

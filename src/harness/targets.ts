@@ -1,32 +1,106 @@
-// Targets a scenario runs against, behind one small interface:
+// Targets a scenario runs against, behind one small interface (DESIGN.md "The harness"):
 //   addon        the device in this process (fast, full fault control)
-//   asan | tsan  the sanitizer build of the device as a child process
-// (A real board by URL is the third target of DESIGN.md; it plugs in here.)
+//   asan | tsan  the sanitizer build of the device as a child process, driven over loopback;
+//                it reports its counters when it exits, and cannot inject faults
+//   ws://host/ws a real board (or anything serving the reference firmware's protocol) by URL:
+//                no device lifecycle, no fault injection; its counters come from http://host/stats
+// Local targets are reached on 127.0.0.1 only; a URL target is the one way to leave the machine,
+// and only because the user typed that URL.
+import { LOOPBACK_HOST, WS_PATH } from '../defaults.js';
 import { Device } from '../device.js';
+import { TwincoreRangeError, TwincoreTypeError, UnsupportedError } from '../errors.js';
 import type { DeviceOptions } from '../options.js';
 import { ProcessDevice } from '../process-device.js';
-import type { DeviceCounters, StopReport } from '../types.js';
+import type { DeviceCounters, FaultKind, StopReport } from '../types.js';
 
-export type TargetName = 'addon' | 'asan' | 'tsan';
-export const TARGET_NAMES: readonly TargetName[] = ['addon', 'asan', 'tsan'];
+export type LocalTargetName = 'addon' | 'asan' | 'tsan';
+export const LOCAL_TARGETS: readonly LocalTargetName[] = ['addon', 'asan', 'tsan'];
+/** @deprecated kept for the echo churn's callers; LOCAL_TARGETS */
+export const TARGET_NAMES = LOCAL_TARGETS;
+/** @deprecated LocalTargetName */
+export type TargetName = LocalTargetName;
 
-export interface Target {
-  readonly name: TargetName;
-  readonly port: number;
-  /** Live counters where the target has them (the process reports only at exit). */
-  counters(): DeviceCounters | null;
-  /** False once the device is gone (a device process that died): the run stops early. */
-  alive(): boolean;
-  stop(): Promise<StopReport>;
+/** What a target can do: decides which checks and faults apply. */
+export type TargetKind = 'addon' | 'process' | 'url';
+
+/** A parsed `--target`: a local target name or a ws:// / wss:// URL. */
+export type TargetSpec =
+  | { kind: 'addon' | 'process'; name: LocalTargetName }
+  | { kind: 'url'; name: 'url'; url: URL };
+
+/** Parses a target: 'addon', 'asan', 'tsan' or a ws:// / wss:// URL (the path defaults to /ws). */
+export function parseTarget(input: unknown): TargetSpec {
+  if (typeof input !== 'string') throw new TwincoreTypeError(`target must be a string, got ${typeof input}`);
+  if ((LOCAL_TARGETS as readonly string[]).includes(input)) {
+    const name = input as LocalTargetName;
+    return { kind: name === 'addon' ? 'addon' : 'process', name };
+  }
+  if (/^wss?:\/\//i.test(input)) {
+    let url: URL;
+    try {
+      url = new URL(input);
+    } catch {
+      throw new TwincoreRangeError(`target '${input}' is not a valid URL`);
+    }
+    if (url.username || url.password) throw new TwincoreRangeError('target URL must not carry credentials');
+    if (url.pathname === '/' || url.pathname === '') url.pathname = WS_PATH;
+    url.hash = '';
+    return { kind: 'url', name: 'url', url };
+  }
+  throw new TwincoreRangeError(`target must be one of ${LOCAL_TARGETS.join(', ')} or a ws://host/path URL, got '${input}'`);
 }
 
-export async function startTarget(name: TargetName, options: DeviceOptions): Promise<Target> {
-  if (name === 'addon') {
+export interface Target {
+  /** 'addon', 'asan', 'tsan' or 'url'. */
+  readonly name: LocalTargetName | 'url';
+  readonly kind: TargetKind;
+  /** Shown in reports: the target name, or the URL. */
+  readonly label: string;
+  /** TCP port of the firmware's server (the URL's port for a board). */
+  readonly port: number;
+  /** The WebSocket endpoint. */
+  readonly wsUrl: string;
+  /** The reference firmware's counters. */
+  readonly statsUrl: string;
+  /** True where injectFault works (the in-process device only). */
+  readonly canInjectFaults: boolean;
+  injectFault(kind: FaultKind, count: number): void;
+  /** Live twin counters where the target has them (a device process reports only at exit). */
+  counters(): DeviceCounters | null;
+  /** False once the device is gone (a device process that died); a board is assumed alive. */
+  alive(): boolean;
+  /** Stops the device; null for a board (nothing to stop). Idempotent. */
+  stop(): Promise<StopReport | null>;
+}
+
+function localUrls(port: number, wsPath: string): { wsUrl: string; statsUrl: string } {
+  return { wsUrl: `ws://${LOOPBACK_HOST}:${port}${wsPath}`, statsUrl: `http://${LOOPBACK_HOST}:${port}/stats` };
+}
+
+/** Starts (or, for a URL, just describes) a target. `options` are ignored for a URL. */
+export async function startTarget(spec: TargetSpec | LocalTargetName, options: DeviceOptions = {}, wsPath = WS_PATH): Promise<Target> {
+  const t = typeof spec === 'string' ? parseTarget(spec) : spec;
+  if (t.kind === 'url') {
+    const url = t.url;
+    const httpBase = `${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}`;
+    return {
+      name: 'url', kind: 'url', label: url.href,
+      port: Number(url.port) || (url.protocol === 'wss:' ? 443 : 80),
+      wsUrl: url.href, statsUrl: `${httpBase}/stats`,
+      canInjectFaults: false,
+      injectFault: () => { throw new UnsupportedError('fault injection needs the in-process device (--target addon)'); },
+      counters: () => null,
+      alive: () => true,
+      stop: async () => null,
+    };
+  }
+  if (t.kind === 'addon') {
     const device = await Device.start(options);
     let report: Promise<StopReport> | undefined;
     return {
-      name,
-      port: device.port,
+      name: 'addon', kind: 'addon', label: 'addon', port: device.port, ...localUrls(device.port, wsPath),
+      canInjectFaults: true,
+      injectFault: (kind, count) => device.injectFault(kind, count),
       counters: () => device.counters(),
       alive: () => device.running,
       stop: () =>
@@ -35,10 +109,11 @@ export async function startTarget(name: TargetName, options: DeviceOptions): Pro
         }))),
     };
   }
-  const device = await ProcessDevice.start({ ...options, sanitizer: name });
+  const device = await ProcessDevice.start({ ...options, sanitizer: t.name === 'tsan' ? 'tsan' : 'asan' });
   return {
-    name,
-    port: device.port,
+    name: t.name, kind: 'process', label: t.name, port: device.port, ...localUrls(device.port, wsPath),
+    canInjectFaults: false,
+    injectFault: () => { throw new UnsupportedError('fault injection is not available on the device process (use --target addon)'); },
     counters: () => device.counters(),
     alive: () => device.running,
     stop: () => device.stop(),

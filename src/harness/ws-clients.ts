@@ -1,0 +1,392 @@
+// WebSocket clients of the reference firmware (firmware/ReferenceFirmware.h), built on `ws`.
+//
+// A WsSession is one connection: it records what arrived (telemetry seqs, echo replies, the seq
+// the server reported when it joined) into a SessionTrace for the oracle. runClient() plays one
+// scenario client (a ClientPlan): a loop of sessions shaped by its behaviour. Every loop is
+// bounded in count (maxSessionsPerClient) and time (the run's deadline); every wait is bounded by
+// opTimeoutMs. URLs come from the target: 127.0.0.1 for local targets, the user's URL for a board.
+import net from 'node:net';
+
+import WebSocket from 'ws';
+
+import type { SessionEnd, SessionTrace } from './oracle.js';
+import { SeqRecorder } from './oracle.js';
+import { createRng, randInt, type Rng } from './rng.js';
+import type { Behaviour, ClientPlan, Range } from './scenario.js';
+
+export interface ClientContext {
+  wsUrl: string;
+  opTimeoutMs: number;
+  broadcastSize: number;
+  maxRanges: number;
+  reconnectDelayMs: number;
+  maxSessionsPerClient: number;
+  /** Date.now() after which no session starts and behaviours wind down. */
+  deadline: number;
+  /** True once the run is over early (abort) or the device died. */
+  halted(): boolean;
+  /** Every session, once opened (the run keeps them for faults, the drain and the oracle). */
+  register(s: WsSession): void;
+  counters: { connectFailures: number; bytesReceived: number; telemetry: number; echoesSent: number };
+}
+
+const TM_RE = /^\{"t":"tm","seq":(\d+),"ts":\d+,"pad":"x*"\}$/;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/** Resolves after ms, or earlier when `until` settles. */
+function sleepOr(ms: number, until: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    new Promise<void>((r) => { timer = setTimeout(r, Math.max(0, ms)); }),
+    until.then(() => undefined),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function pick(rng: Rng, r: Range): number {
+  return randInt(rng, r[0], r[1]);
+}
+
+export class WsSession {
+  readonly trace: SessionTrace;
+  readonly ws: WebSocket;
+  /** Resolves true on open, false if the connection or upgrade failed (within opTimeoutMs). */
+  readonly opened: Promise<boolean>;
+  /** Resolves when the connection is closed, whoever closed it. */
+  readonly closed: Promise<void>;
+  readonly #ctx: ClientContext;
+  readonly #telemetry: SeqRecorder;
+  readonly #echoReplies: SeqRecorder;
+  #socket: net.Socket | undefined;
+  #isOpen = false;
+  #isClosed = false;
+  #expectEnd: SessionEnd | undefined;
+  #echoWaiter: { n: number; resolve: (ok: boolean) => void } | undefined;
+  #echoPayload = new Map<number, string>();
+  /** Control client hooks (the `started`, `stopped` and `done` replies). */
+  onControl: ((msg: Record<string, unknown>) => void) | undefined;
+  /** Telemetry seq waiters (the drain). */
+  #seqWaiter: { seq: number; resolve: () => void } | undefined;
+
+  constructor(client: string, behaviour: Behaviour | 'control', wellBehaved: boolean, session: number, ctx: ClientContext) {
+    this.#ctx = ctx;
+    this.#telemetry = new SeqRecorder(ctx.maxRanges);
+    this.#echoReplies = new SeqRecorder(ctx.maxRanges);
+    this.trace = {
+      client, behaviour, wellBehaved, session, seqAtJoin: null, telemetry: this.#telemetry.ranges, malformed: 0,
+      survived: false, end: 'harness', closeCode: null,
+    };
+    const isPlain = ctx.wsUrl.startsWith('ws:');
+    this.ws = new WebSocket(ctx.wsUrl, {
+      handshakeTimeout: ctx.opTimeoutMs,
+      perMessageDeflate: false,
+      // Capture the TCP socket: a peer reset needs it (resetAndDestroy sends RST).
+      ...(isPlain ? {
+        createConnection: ((opts: net.NetConnectOpts) => {
+          const s = net.createConnection(opts);
+          this.#socket = s;
+          return s;
+        }) as typeof net.createConnection,
+      } : {}),
+    });
+    this.ws.binaryType = 'nodebuffer';
+    this.opened = new Promise<boolean>((resolve) => {
+      this.ws.once('open', () => {
+        this.#isOpen = true;
+        resolve(true);
+      });
+      this.ws.once('close', () => resolve(false));
+    });
+    this.closed = new Promise<void>((resolve) => {
+      this.ws.once('close', (code) => {
+        this.#isClosed = true;
+        this.#isOpen = false;
+        this.trace.closeCode = code;
+        this.trace.end = this.#expectEnd ?? (this.#errored ? 'error' : 'server-close');
+        const f = this.trace.faultClose;
+        if (f && !f.closed && !f.refused && !this.#harnessClosing) {
+          f.closed = true;
+          f.closeCode = code;
+        }
+        this.#echoWaiter?.resolve(false);
+        this.#seqWaiter?.resolve();
+        resolve();
+      });
+    });
+    this.ws.on('error', () => { this.#errored = true; });
+    this.ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
+  }
+
+  #errored = false;
+  #harnessClosing = false;
+
+  get isOpen(): boolean {
+    return this.#isOpen && !this.#isClosed;
+  }
+
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  /** Set while a fault or the harness is ending this session (its end is expected). */
+  get ending(): boolean {
+    return this.#expectEnd !== undefined;
+  }
+
+  get lastSeq(): number {
+    return this.#telemetry.last ?? 0;
+  }
+
+  get received(): number {
+    return this.#telemetry.count;
+  }
+
+  /** Fills the trace's derived fields; call once the session is over. */
+  finish(): SessionTrace {
+    if (this.#telemetry.overflow) this.trace.telemetryOverflow = true;
+    if (this.trace.echo) this.trace.echo.replies = this.#echoReplies.ranges;
+    return this.trace;
+  }
+
+  #onMessage(data: Buffer, isBinary: boolean): void {
+    const ctx = this.#ctx;
+    ctx.counters.bytesReceived += data.length;
+    if (isBinary) {
+      this.#echoReply(data.length >= 4 ? data.readUInt32BE(0) : -1, data.toString('latin1'));
+      return;
+    }
+    const text = data.toString('utf8');
+    if (text.startsWith('{"t":"tm"')) {
+      const m = TM_RE.exec(text);
+      if (!m || data.length !== ctx.broadcastSize) {
+        this.trace.malformed++;
+        this.trace.malformedExample ??= `${data.length} bytes: ${text.slice(0, 80)}`;
+        return;
+      }
+      const seq = Number(m[1]);
+      this.#telemetry.push(seq);
+      ctx.counters.telemetry++;
+      const w = this.#seqWaiter;
+      if (w && seq >= w.seq) {
+        this.#seqWaiter = undefined;
+        w.resolve();
+      }
+      return;
+    }
+    if (text.startsWith('{')) {
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        this.trace.malformed++;
+        this.trace.malformedExample ??= text.slice(0, 80);
+        return;
+      }
+      if (msg.t === 'stats' && this.trace.seqAtJoin === null) {
+        const b = msg.broadcast as { seq?: unknown } | undefined;
+        if (typeof b?.seq === 'number') this.trace.seqAtJoin = b.seq;
+        const w = this.#seqWaiter;
+        if (w && this.#owes(w.seq) === false) {
+          this.#seqWaiter = undefined;
+          w.resolve();
+        }
+      } else if (msg.t === 'echo' && typeof msg.data === 'string') {
+        const n = Number(/^j:(\d+):/.exec(msg.data)?.[1] ?? -1);
+        this.#echoReply(n, msg.data);
+      } else if (msg.t === 'error' && this.trace.faultClose && !this.trace.faultClose.closed) {
+        this.trace.faultClose.refused = String(msg.error);
+        this.#expectEnd = undefined;
+      }
+      this.onControl?.(msg);
+      return;
+    }
+    this.#echoReply(Number(/^[ef]:(\d+):/.exec(text)?.[1] ?? -1), text);
+  }
+
+  #echoReply(n: number, payload: string): void {
+    const e = this.trace.echo;
+    if (!e) return;
+    const sent = this.#echoPayload.get(n);
+    if (sent === undefined || sent !== payload) e.mismatches++;
+    this.#echoPayload.delete(n);
+    if (n >= 1) this.#echoReplies.push(n);
+    const w = this.#echoWaiter;
+    if (w && n >= w.n) {
+      this.#echoWaiter = undefined;
+      w.resolve(true);
+    }
+  }
+
+  send(text: string | Buffer): void {
+    if (this.isOpen) this.ws.send(text);
+  }
+
+  /** Asks the server for its stats: the reply's broadcast.seq is this session's join point. */
+  requestJoinPoint(): void {
+    this.send('{"cmd":"stats"}');
+  }
+
+  /** Sends echo request n (kind: JSON command, plain text or binary); payload of `size` bytes. */
+  sendEcho(n: number, kind: 'json' | 'text' | 'binary' | 'flood', size: number): void {
+    const e = (this.trace.echo ??= { sent: 0, replies: [], timeouts: 0, mismatches: 0 });
+    e.sent = n;
+    this.#ctx.counters.echoesSent++;
+    if (kind === 'binary') {
+      const b = Buffer.alloc(Math.max(4, size), 0x61 + (n % 26));
+      b.writeUInt32BE(n, 0);
+      this.#echoPayload.set(n, b.toString('latin1'));
+      this.send(b);
+      return;
+    }
+    const head = kind === 'json' ? `j:${n}:` : kind === 'text' ? `e:${n}:` : `f:${n}:`;
+    const body = head + 'y'.repeat(Math.max(0, size - head.length));
+    this.#echoPayload.set(n, body);
+    this.send(kind === 'json' ? JSON.stringify({ cmd: 'echo', data: body }) : body);
+  }
+
+  /** True when the reply to request n (or a later one) arrived within timeoutMs. */
+  waitEcho(n: number, timeoutMs: number): Promise<boolean> {
+    const e = this.trace.echo;
+    if (e && (this.#echoReplies.last ?? 0) >= n) return Promise.resolve(true);
+    if (!this.isOpen) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => { this.#echoWaiter = undefined; resolve(false); }, timeoutMs);
+      this.#echoWaiter = { n, resolve: (ok) => { clearTimeout(timer); resolve(ok); } };
+    });
+  }
+
+  /** Whether message `seq` is still due to this session: false once it arrived, or when the
+   *  session joined after it was sent; undefined while the join point is unknown. */
+  #owes(seq: number): boolean | undefined {
+    if (this.lastSeq >= seq) return false;
+    if (this.trace.seqAtJoin === null) return undefined;
+    return this.trace.seqAtJoin < seq;
+  }
+
+  /** Resolves when telemetry seq >= seq arrived (or is not due: the session joined after it was
+   *  sent), the session closed, or timeoutMs passed. */
+  waitSeq(seq: number, timeoutMs: number): Promise<void> {
+    if (this.#owes(seq) === false || !this.isOpen) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { this.#seqWaiter = undefined; resolve(); }, timeoutMs);
+      this.#seqWaiter = { seq, resolve: () => { clearTimeout(timer); resolve(); } };
+    });
+  }
+
+  /** A fault: asks the server to close this session with `code`, from the loop task or right in
+   *  the message callback. */
+  requestClose(from: 'loop' | 'callback', code: number): void {
+    this.trace.faultClose = { from, code, closed: false, closeCode: null };
+    this.#expectEnd = 'fault-close';
+    this.send(JSON.stringify({ cmd: 'close', code, from }));
+  }
+
+  /** A fault or the rst behaviour: RST instead of FIN (no close handshake). */
+  reset(): void {
+    this.#expectEnd = 'reset';
+    if (this.#socket && !this.#socket.destroyed) this.#socket.resetAndDestroy();
+    else this.ws.terminate();
+  }
+
+  /** A clean close (1000), bounded: after timeoutMs the connection is destroyed. */
+  async close(timeoutMs: number): Promise<void> {
+    if (this.#isClosed) return;
+    this.#harnessClosing = true;
+    this.#expectEnd ??= 'harness';
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
+    else if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
+    await sleepOr(timeoutMs, this.closed);
+    if (!this.#isClosed) {
+      this.ws.terminate();
+      await sleepOr(1000, this.closed);
+    }
+  }
+}
+
+/** Opens one session of a client, registers it and asks for its join point. Null if it failed. */
+async function openSession(plan: ClientPlan, n: number, ctx: ClientContext): Promise<WsSession | null> {
+  const s = new WsSession(plan.id, plan.behaviour, plan.wellBehaved, n, ctx);
+  ctx.register(s);
+  if (!(await s.opened)) {
+    ctx.counters.connectFailures++;
+    return null;
+  }
+  s.requestJoinPoint();
+  return s;
+}
+
+/** Plays one scenario client until the deadline. Returns with at most one session still open
+ *  (it then survives into the drain). */
+export async function runClient(plan: ClientPlan, ctx: ClientContext, t0: number): Promise<void> {
+  const rng = createRng(plan.seed);
+  await sleep(t0 + plan.joinAtMs - Date.now());
+  const over = (): boolean => ctx.halted() || Date.now() >= ctx.deadline;
+  const untilDeadline = (): number => ctx.deadline - Date.now();
+  let echoN = 0; // echo/flood requests are numbered per session
+  for (let n = 1; n <= ctx.maxSessionsPerClient && !over(); n++) {
+    const s = await openSession(plan, n, ctx);
+    if (!s) {
+      await sleep(Math.min(untilDeadline(), ctx.reconnectDelayMs * 4));
+      continue;
+    }
+    echoN = 0;
+    switch (plan.behaviour) {
+      case 'reader':
+        await sleepOr(untilDeadline(), s.closed);
+        break;
+      case 'silent':
+        s.ws.pause();
+        await sleepOr(untilDeadline(), s.closed);
+        break;
+      case 'slow-reader':
+        while (!over() && s.isOpen) {
+          s.ws.pause();
+          await sleepOr(Math.min(untilDeadline(), pick(rng, plan.pauseMs)), s.closed);
+          s.ws.resume();
+          await sleepOr(Math.min(untilDeadline(), pick(rng, plan.readMs)), s.closed);
+        }
+        break;
+      case 'churn':
+      case 'rst': {
+        const hold = pick(rng, plan.sessionMs);
+        if (hold >= untilDeadline()) {
+          await sleepOr(untilDeadline(), s.closed); // the last session survives into the drain
+          break;
+        }
+        await sleepOr(hold, s.closed);
+        if (s.isOpen && !s.ending) {
+          if (plan.behaviour === 'rst') s.reset();
+          else await s.close(ctx.opTimeoutMs);
+        }
+        break;
+      }
+      case 'flood':
+        while (!over() && s.isOpen) {
+          for (let i = 0; i < plan.burst && s.isOpen; i++) s.sendEcho(++echoN, 'flood', plan.messageSize);
+          await sleepOr(Math.min(untilDeadline(), plan.intervalMs), s.closed);
+        }
+        break;
+      case 'echo': {
+        const kinds = ['json', 'text', 'binary'] as const;
+        while (!over() && s.isOpen && !s.ending) {
+          const n = ++echoN;
+          s.sendEcho(n, kinds[n % 3]!, plan.messageSize);
+          const ok = await s.waitEcho(n, ctx.opTimeoutMs);
+          if (!ok && s.isOpen && !s.ending) {
+            s.trace.echo!.timeouts++;
+            break;
+          }
+          await sleepOr(Math.min(untilDeadline(), plan.intervalMs), s.closed);
+        }
+        if (s.isOpen && !over()) await sleepOr(untilDeadline(), s.closed);
+        break;
+      }
+    }
+    if (!s.isClosed) {
+      // Still open at the deadline: it survives into the drain (or the run was halted).
+      await sleepOr(untilDeadline(), s.closed);
+      if (!s.isClosed) return;
+    }
+    if (!over()) await sleep(Math.min(untilDeadline(), ctx.reconnectDelayMs));
+  }
+}
