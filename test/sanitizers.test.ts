@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { ProcessDeviceError } from '../src/errors.js';
-import { runStress } from '../src/harness/stress.js';
+import { runEchoChurn } from '../src/harness/echo-churn.js';
 import { ProcessDevice, deviceBinary, parseSanitizerReports, type Sanitizer } from '../src/process-device.js';
 import { connectLines, destroyAllSockets } from './helpers.js';
 
@@ -105,7 +105,7 @@ for (const sanitizer of ['asan', 'tsan'] as Sanitizer[]) {
     }, 60_000);
 
     it('survives a connection churn with loop-task ticks', async () => {
-      const run = runStress({
+      const run = runEchoChurn({
         target: sanitizer,
         // More clients than the profile's 16 sockets: deferred accepts are part of the churn.
         // Bounded: 6 s or 3000 connections, whichever comes first.

@@ -454,23 +454,16 @@ export class StressRun extends EventEmitter<StressEvents> {
   }
 }
 
-/** Option keys that only the echo churn (echo-churn.ts) has: a call with any of them is one. */
-const ECHO_CHURN_KEYS = ['firmware', 'config', 'maxConnections', 'tickMs', 'maxLinesPerSession', 'endings'];
-
 export type EchoChurnStressOptions = EchoChurnOptions & { scenario: 'echo-churn' };
 
 /** Starts a stress run; see StressRun. Throws only on invalid options.
- *  `{ scenario: 'echo-churn', ... }` (or the echo churn's own options) runs the line-echo TCP
- *  churn instead (runEchoChurn), as earlier versions of runStress did. */
+ *  `{ scenario: 'echo-churn', ... }` runs the line-echo TCP churn (runEchoChurn) instead. */
 export function runStress(options?: StressOptions): StressRun;
-export function runStress(options: EchoChurnStressOptions | EchoChurnOptions): EchoChurnRun;
-export function runStress(options: StressOptions | EchoChurnStressOptions | EchoChurnOptions = {}): StressRun | EchoChurnRun {
-  if (typeof options === 'object' && options !== null) {
-    const o = options as Record<string, unknown>;
-    if (o.scenario === 'echo-churn' || ECHO_CHURN_KEYS.some((k) => k in o)) {
-      const { scenario: _s, ...rest } = o;
-      return runEchoChurn(rest as EchoChurnOptions);
-    }
+export function runStress(options: EchoChurnStressOptions): EchoChurnRun;
+export function runStress(options: StressOptions | EchoChurnStressOptions = {}): StressRun | EchoChurnRun {
+  if (typeof options === 'object' && options !== null && options.scenario === 'echo-churn') {
+    const { scenario: _scenario, ...rest } = options as EchoChurnStressOptions;
+    return runEchoChurn(rest);
   }
   return new StressRun(resolveStressOptions(options as StressOptions));
 }
