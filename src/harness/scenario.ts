@@ -93,17 +93,25 @@ export interface Scenario {
 const SCENARIO_LIST: readonly Scenario[] = [
   {
     name: 'default',
-    description: '12 readers, 2 slow readers, 3 churners and an echo client under a 50 Hz x 256 B broadcast',
+    description:
+      '12 readers, 2 slow readers, 3 churners, a resetting client and an echo client under a 50 Hz x 256 B ' +
+      'broadcast, with closes from the loop task and from inside callbacks and peer resets mid-broadcast',
     seed: 1,
     durationMs: 8000,
     clients: [
       { count: 12, behaviour: 'reader' },
       { count: 2, behaviour: 'slow-reader' },
       { count: 3, behaviour: 'churn' },
+      { count: 1, behaviour: 'rst', sessionMs: [200, 1500] },
       { count: 1, behaviour: 'echo' },
     ],
     broadcast: { rate: 50, size: 256, count: 0 },
-    faults: [],
+    // The lifetime races the project exists for, at a pace that leaves most readers whole.
+    faults: [
+      { atMs: 700, kind: 'close-from-loop', everyMs: 900 },
+      { atMs: 1000, kind: 'close-in-callback', everyMs: 1100 },
+      { atMs: 1300, kind: 'peer-reset', everyMs: 1300 },
+    ],
     device: { profile: 'esp32' },
   },
   {
