@@ -142,9 +142,11 @@ AsyncWebServer::~AsyncWebServer() {
 void AsyncWebServer::begin() {
   {
     Lock lk(_mu);
-    if (_running) return;
     _running = true;
   }
+  // Not "if already running": a begin() whose listen failed (port taken, no socket) must be
+  // retryable; only an AsyncServer already listening makes this a no-op.
+  if (_server.status() == LISTEN) return;
   _server.setNoDelay(true);
   _server.onClient(&AsyncWebServer::_onClient, this);
   _server.begin();

@@ -131,6 +131,8 @@ class AsyncWebServer {
   AsyncWebServer(const AsyncWebServer&) = delete;
   AsyncWebServer& operator=(const AsyncWebServer&) = delete;
 
+  // Starts listening (again after end()). When listening fails (boundPort() stays 0) a later
+  // begin() retries; begin() on a listening server does nothing. Not concurrently with itself.
   void begin();
   void end();
   bool running() const;

@@ -1150,6 +1150,13 @@ void AsyncWebSocket::end() {
           break;
         }
       }
+      // Tell a connected peer why (1001), as far as its window takes it; the graceful TCP
+      // close below sends what was added before the FIN.
+      if (c && c->status == WS_CONNECTED && c->ac) {
+        static const char kReason[] = "server shutting down";
+        _queueCloseLocked(c, ws::close::GoingAway, kReason, sizeof kReason - 1);
+        _flushLocked(c);
+      }
     }
     if (!c) break;
     _closeTcp(c, false);

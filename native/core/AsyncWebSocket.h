@@ -49,6 +49,22 @@
 // callbacks unwind. Methods called after end() are safe and report kNotRunning / false.
 // begin() (after end()) accepts upgrades again. The destructor calls end() and removes the
 // handler from its AsyncWebServer; it must not run inside one of the server's callbacks.
+// Shutdown order inside end(), in the seed-2 shape: (1) signal: _running = false, so no upgrade
+// is accepted and every send reports kNotRunning; (2) wake/drain upgrades: wait for the HTTP
+// server's callbacks in progress (an upgrade that passed the check finishes and is closed in
+// 3); (3) close every client: a connected peer is first sent Close 1001 "server shutting down"
+// as far as its send window takes it (best effort: a peer that stopped reading just sees the
+// FIN), then the TCP is closed gracefully; (4) join: network barrier and the gate, so every
+// callback in flight has returned; only then (5) release: the AsyncClients are deleted.
+// Tested (ws_lifecycle_test.cpp) with clients idle, mid-handshake, mid-message, mid-broadcast
+// and mid-close, end() from the loop, from a non-device thread during textAll(), from a DATA
+// handler (async_tcp), from a DISCONNECT on the loop task and from an HTTP handler, and with
+// 100 end()/begin() restarts under load.
+// Known limit: a call into this server made from inside ANOTHER server's callback on a task
+// other than async_tcp (e.g. server B's DISCONNECT on the loop task calling A.textAll(), which
+// closes one of A's clients) runs without A's gate, so A.end() on a third task does not wait
+// for the DISCONNECT that call delivers. Do not end or destroy A while B's callbacks may still
+// call into it on another task (calls made on async_tcp are covered by the network barrier).
 //
 // end() on another task is the one place an AsyncClient is deleted off async_tcp: only after
 // every client is closed (AsyncTCP starts no dispatch for a closed client) and

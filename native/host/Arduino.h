@@ -3,8 +3,9 @@
 // Threading: every function here may be called from the device's loop task and from its
 // async_tcp thread (both are "device threads"). They act on the device that owns the calling
 // thread (a thread-local set when the twin starts the thread). Calling them from a thread that
-// belongs to no device is allowed: millis()/micros() then count from process start and Serial
-// output goes to stderr.
+// belongs to no device is allowed: Serial output then goes to stderr. millis()/micros() count
+// from the process start on every thread (one clock, since the core compares times taken on
+// different tasks).
 #pragma once
 #include <cstdarg>
 #include <cstddef>

@@ -879,6 +879,12 @@ void AsyncServer::begin() {
   }
   std::string error;
   d->runOnNet([&] {
+    {
+      // Checked again here: two begin() calls racing both passed the check above, and only
+      // async_tcp (where this runs) serialises them.
+      Lock lk(d->net);
+      if (_listener) return;
+    }
     if (d->faults.failListen.load() > 0 && d->faults.failListen.fetch_sub(1) > 0) {
       error = "injected listen failure";
       return;

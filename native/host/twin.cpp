@@ -160,7 +160,6 @@ bool Device::start() {
     d->lastError = "profile: maxConnections, sendWindow and pollIntervalMs must be > 0";
     return false;
   }
-  d->bootTime = std::chrono::steady_clock::now();
   d->readBuf.resize(64 * 1024);
   if (uv_loop_init(&d->loop) != 0) {
     d->lastError = "uv_loop_init failed";
@@ -320,15 +319,19 @@ void heapFree(void* p, size_t) {
 
 using twin::tlsDev;
 
+// One clock for every thread of the process: the core compares times taken on different tasks
+// (a close() from the test thread, the poll on async_tcp), so a per-device epoch would mix two
+// clocks. On a board millis() counts from boot; here from the process start, which a firmware
+// cannot tell apart except by the starting value.
 uint32_t millis() {
-  auto base = tlsDev ? tlsDev->bootTime : twin::processStart;
+  auto base = twin::processStart;
   return uint32_t(std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - base)
                       .count());
 }
 
 uint32_t micros() {
-  auto base = tlsDev ? tlsDev->bootTime : twin::processStart;
+  auto base = twin::processStart;
   return uint32_t(std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - base)
                       .count());

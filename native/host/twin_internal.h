@@ -124,7 +124,6 @@ struct Device::Impl {
   std::mutex stopMu;           // serialises start()/stop() callers
   bool stopped = false;        // stopMu
   std::string lastError;       // stopMu
-  std::chrono::steady_clock::time_point bootTime;
 
   // --- async_tcp side ---
   void netMain();
