@@ -2,6 +2,8 @@
 // the AsyncClient graveyard scheme is the same as the WebSocket core's (AsyncWebSocket.h).
 #include "AsyncWebServer.h"
 
+#include "tc_graveyard.h"
+
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -185,32 +187,12 @@ void AsyncWebServer::end() {
     // At least once, grave or not: see AsyncWebSocket::_drainOffNet.
     port::networkBarrier();
     Lock gate(_guard.gate());
-    HttpConn* dead = nullptr;
     bool inFlight = false;
-    {
-      Lock lk(_mu);
-      HttpConn** pp = &_grave;
-      while (*pp) {
-        HttpConn* c = *pp;
-        if (c->rxActive) {
-          inFlight = true;
-          pp = &c->graveNext;
-          continue;
-        }
-        *pp = c->graveNext;
-        c->graveNext = dead;
-        dead = c;
-      }
-    }
-    while (dead) {
-      HttpConn* c = dead;
-      dead = c->graveNext;
-      delete c->tcp;
-      Lock lk(_mu);
-      c->tcp = nullptr;
-      c->inGrave = false;
-      _unrefLocked(c);
-    }
+    HttpConn* dead = detachGrave(_mu, _grave, [&inFlight](HttpConn* c) {
+      if (c->rxActive) inFlight = true;
+      return c->rxActive;
+    });
+    buryGrave(_mu, dead, [this](HttpConn* c) { _unrefLocked(c); });
     if (!inFlight) break;
   }
 }
@@ -312,30 +294,8 @@ void AsyncWebServer::_unrefLocked(HttpConn* c) {
 }
 
 void AsyncWebServer::_drain(AsyncClient* except) {
-  HttpConn* dead = nullptr;
-  {
-    Lock lk(_mu);
-    HttpConn** pp = &_grave;
-    while (*pp) {
-      HttpConn* c = *pp;
-      if (except && c->tcp == except) {
-        pp = &c->graveNext;
-        continue;
-      }
-      *pp = c->graveNext;
-      c->graveNext = dead;
-      dead = c;
-    }
-  }
-  while (dead) {
-    HttpConn* c = dead;
-    dead = c->graveNext;
-    delete c->tcp;
-    Lock lk(_mu);
-    c->tcp = nullptr;
-    c->inGrave = false;
-    _unrefLocked(c);  // the net reference
-  }
+  HttpConn* dead = detachGrave(_mu, _grave, [except](HttpConn* c) { return except && c->tcp == except; });
+  buryGrave(_mu, dead, [this](HttpConn* c) { _unrefLocked(c); });  // the net reference
 }
 
 void AsyncWebServer::_tcpDown(HttpConn* c) {

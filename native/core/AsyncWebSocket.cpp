@@ -1,6 +1,8 @@
 // AsyncWebSocket.cpp: the WebSocket server core. Lifetime and threading rules: AsyncWebSocket.h.
 #include "AsyncWebSocket.h"
 
+#include "tc_graveyard.h"
+
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -227,31 +229,8 @@ AsyncWebSocket::Client* AsyncWebSocket::_findLocked(uint32_t id) const {
 // Deletes AsyncClients waiting in the graveyard, except `except` (whose dispatch is on the
 // stack). Only with the gate held: a top-level network callback, or end().
 void AsyncWebSocket::_drain(AsyncClient* except) {
-  Client* dead = nullptr;
-  {
-    Lock lk(_mu);
-    Client** pp = &_grave;
-    while (*pp) {
-      Client* c = *pp;
-      if (except && c->tcp == except) {
-        pp = &c->graveNext;
-        continue;
-      }
-      *pp = c->graveNext;
-      c->graveNext = dead;
-      dead = c;
-    }
-  }
-  while (dead) {
-    Client* c = dead;
-    dead = c->graveNext;
-    delete c->tcp;  // closed: ~AsyncClient runs no callback
-    Lock lk(_mu);
-    c->tcp = nullptr;
-    c->inGrave = false;
-    c->graveNext = nullptr;
-    _unrefLocked(c);  // the net reference
-  }
+  Client* dead = detachGrave(_mu, _grave, [except](Client* c) { return except && c->tcp == except; });
+  buryGrave(_mu, dead, [this](Client* c) { _unrefLocked(c); });  // the net reference
 }
 
 // Closes the TCP side (core-initiated). No lock held; the caller holds a reference.
@@ -1178,33 +1157,12 @@ bool AsyncWebSocket::_drainOffNet() {
   // waiting for the gate right now.
   port::networkBarrier();
   Lock gate(_guard.gate());
-  Client* dead = nullptr;
   bool inFlight = false;
-  {
-    Lock lk(_mu);
-    Client** pp = &_grave;
-    while (*pp) {
-      Client* c = *pp;
-      if (c->rxActive) {
-        inFlight = true;
-        pp = &c->graveNext;
-        continue;
-      }
-      *pp = c->graveNext;
-      c->graveNext = dead;
-      dead = c;
-    }
-  }
-  while (dead) {
-    Client* c = dead;
-    dead = c->graveNext;
-    delete c->tcp;
-    Lock lk(_mu);
-    c->tcp = nullptr;
-    c->inGrave = false;
-    c->graveNext = nullptr;
-    _unrefLocked(c);
-  }
+  Client* dead = detachGrave(_mu, _grave, [&inFlight](Client* c) {
+    if (c->rxActive) inFlight = true;  // its onData is still in our code: next round
+    return c->rxActive;
+  });
+  buryGrave(_mu, dead, [this](Client* c) { _unrefLocked(c); });
   return inFlight;
 }
 
