@@ -21,6 +21,7 @@
 #include "dashboard_html.h"
 #include "registry.h"
 #include "tc_heap.h"
+#include "tc_peer.h"
 #include "tc_test.h"
 #include "twin.h"
 
@@ -44,45 +45,13 @@ struct Rig {
   }
 };
 
-int connectTo(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-void sendAll(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    off += size_t(n);
-  }
-}
-
-std::string readUntil(int fd, int ms, std::function<bool(const std::string&)> pred, bool* eof = nullptr) {
-  std::string out;
-  auto end = Clock::now() + milliseconds(ms);
-  char buf[8192];
-  if (eof) *eof = false;
-  while (Clock::now() < end && !pred(out)) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 20) <= 0) continue;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) {
-      if (eof) *eof = true;
-      break;
-    }
-    out.append(buf, size_t(n));
-  }
-  return out;
-}
+using tcpeer::closeCode;
+using tcpeer::connectTo;
+using tcpeer::Frame;
+using tcpeer::frame;
+using tcpeer::parseFrames;
+using tcpeer::readUntil;
+using tcpeer::sendAll;
 
 struct HttpReply {
   int status = 0;
@@ -104,56 +73,6 @@ HttpReply httpGet(uint16_t port, const std::string& path) {
   r.head = all.substr(0, sep + 2);
   r.body = all.substr(sep + 4);
   return r;
-}
-
-// A masked client frame.
-std::string frame(uint8_t op, const std::string& payload, bool fin = true) {
-  std::string f;
-  f.push_back(char((fin ? 0x80 : 0) | op));
-  size_t n = payload.size();
-  if (n < 126) {
-    f.push_back(char(0x80 | n));
-  } else if (n < 65536) {
-    f.push_back(char(0x80 | 126));
-    f.push_back(char(n >> 8));
-    f.push_back(char(n & 0xff));
-  } else {
-    f.push_back(char(0x80 | 127));
-    for (int i = 7; i >= 0; --i) f.push_back(char((uint64_t(n) >> (8 * i)) & 0xff));
-  }
-  const uint8_t key[4] = {0x9a, 0x01, 0x7c, 0xe3};
-  f.append(reinterpret_cast<const char*>(key), 4);
-  for (size_t i = 0; i < n; ++i) f.push_back(char(uint8_t(payload[i]) ^ key[i % 4]));
-  return f;
-}
-
-struct Frame {
-  uint8_t op;
-  std::string payload;
-};
-
-std::vector<Frame> parseFrames(std::string& buf) {
-  std::vector<Frame> out;
-  for (;;) {
-    if (buf.size() < 2) break;
-    uint8_t b0 = uint8_t(buf[0]), b1 = uint8_t(buf[1]);
-    size_t h = 2;
-    uint64_t n = b1 & 0x7f;
-    if (n == 126) {
-      if (buf.size() < 4) break;
-      n = uint64_t(uint8_t(buf[2])) << 8 | uint8_t(buf[3]);
-      h = 4;
-    } else if (n == 127) {
-      if (buf.size() < 10) break;
-      n = 0;
-      for (int i = 0; i < 8; ++i) n = n << 8 | uint8_t(buf[2 + i]);
-      h = 10;
-    }
-    if (buf.size() < h + n) break;
-    out.push_back({uint8_t(b0 & 0x0f), buf.substr(h, size_t(n))});
-    buf.erase(0, h + size_t(n));
-  }
-  return out;
 }
 
 // A raw WebSocket client connection: handshake, then frames in order.
@@ -242,10 +161,6 @@ struct WsConn {
     return eof;
   }
 };
-
-uint16_t closeCode(const Frame& f) {
-  return f.payload.size() >= 2 ? uint16_t(uint8_t(f.payload[0]) << 8 | uint8_t(f.payload[1])) : 0;
-}
 
 // The integer after "key": in a flat or nested JSON text (first occurrence); -1 when absent.
 long jsonInt(const std::string& json, const std::string& key) {

@@ -21,6 +21,7 @@
 
 #include "Arduino.h"
 #include "AsyncTCP.h"
+#include "tc_peer.h"
 #include "tc_test.h"
 #include "twin.h"
 
@@ -182,54 +183,10 @@ struct Rig {
   }
 };
 
-int connectTo(uint16_t port, int rcvbuf = 0) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (rcvbuf) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-void resetClose(int fd) {
-  linger l{1, 0};
-  setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-  ::close(fd);
-}
-
-// Reads what arrives within ms milliseconds (bounded).
-std::string readFor(int fd, int ms) {
-  std::string out;
-  auto end = Clock::now() + milliseconds(ms);
-  char buf[4096];
-  while (Clock::now() < end) {
-    pollfd p{fd, POLLIN, 0};
-    int left = int(std::chrono::duration_cast<milliseconds>(end - Clock::now()).count());
-    if (::poll(&p, 1, left < 1 ? 1 : left) <= 0) continue;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, size_t(n));
-  }
-  return out;
-}
-
-// True when the peer closed (EOF or reset) within ms.
-bool closedWithin(int fd, int ms) {
-  auto end = Clock::now() + milliseconds(ms);
-  char buf[4096];
-  while (Clock::now() < end) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 20) <= 0) continue;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) return true;
-  }
-  return false;
-}
+using tcpeer::closedWithin;
+using tcpeer::connectTo;
+using tcpeer::readFor;
+using tcpeer::resetClose;
 
 }  // namespace
 
@@ -447,7 +404,7 @@ TEST(twin_ack_timeout_runs_on_timeout_for_unacknowledged_data) {
   CHECK(rig.probe.waitFor([&] { for (auto& e : rig.probe.events) if (e.client == c && e.what == "disconnect") return true; return false; }, 2000));
   CHECK(closedWithin(fd, 3000));
   CHECK_EQ(rig.probe.count("disconnect", c), size_t(1));
-  CHECK(Clock::now() - t0 < std::chrono::seconds(8));
+  CHECK(Clock::now() - t0 < std::chrono::seconds(30));  // no hang; the timing bound is the 4 s wait above
   ::close(fd);
 }
 

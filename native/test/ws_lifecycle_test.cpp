@@ -61,7 +61,9 @@ bool buildScene(Rig& rig, Scene& sc) {
 // only when their send window had room for the Close frame).
 int checkSceneClosed(Scene& sc) {
   int told = 0;
-  for (size_t i = 0; i < sc.peers.size(); ++i) CHECK_MSG(sc.peers[i]->awaitEof(3000), "ws peer " << i);
+  // A peer that never answers our Close is closed after the close timeout
+  // (AsyncWebSocket::kCloseTimeoutMs, 2 s) at the next poll (0.5 s): wait well past that.
+  for (size_t i = 0; i < sc.peers.size(); ++i) CHECK_MSG(sc.peers[i]->awaitEof(6000), "ws peer " << i);
   for (size_t i = 0; i < 2; ++i) {
     auto& fr = sc.peers[i]->frames;
     for (size_t k = 0; k < fr.size(); ++k) {

@@ -33,6 +33,7 @@
 #include "AsyncWebServer.h"
 #include "AsyncWebSocket.h"
 #include "tc_heap.h"
+#include "tc_peer.h"
 #include "tc_test.h"
 #include "twin.h"
 
@@ -340,136 +341,21 @@ struct Rig {
 };
 
 // ---------------------------------------------------------------------------------------------
-// POSIX peers
+// POSIX peers (the helpers live in tc_peer.h)
 
-inline int connectTo(uint16_t port, int rcvbuf = 0) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-inline void sendAll(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    off += size_t(n);
-  }
-}
-
-// Closes with an RST (SO_LINGER 0).
-inline void resetClose(int fd) {
-  linger l{1, 0};
-  setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-  ::close(fd);
-}
-
-// Reads until pred(buffer) holds, EOF, or ms elapse.
-inline std::string readUntil(int fd, int ms, std::function<bool(const std::string&)> pred, bool* eof = nullptr) {
-  std::string out;
-  auto end = Clock::now() + milliseconds(ms);
-  char buf[8192];
-  if (eof) *eof = false;
-  while (Clock::now() < end && !pred(out)) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 20) <= 0) continue;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) {
-      if (eof) *eof = true;
-      break;
-    }
-    out.append(buf, size_t(n));
-  }
-  return out;
-}
-
-inline bool closedWithin(int fd, int ms) {
-  bool eof = false;
-  readUntil(fd, ms, [](const std::string&) { return false; }, &eof);
-  return eof;
-}
-
-inline const char* key() { return "dGhlIHNhbXBsZSBub25jZQ=="; }
-
-inline std::string upgradeRequest(const std::string& extra = "") {
-  return std::string("GET /ws HTTP/1.1\r\nHost: device\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n") +
-         "Sec-WebSocket-Key: " + key() + "\r\nSec-WebSocket-Version: 13\r\n" + extra + "\r\n";
-}
-
-inline bool headDone(const std::string& s) { return s.find("\r\n\r\n") != std::string::npos; }
-
-// A masked client frame.
-inline std::string frame(uint8_t op, const std::string& payload, bool fin = true) {
-  std::string f;
-  f.push_back(char((fin ? 0x80 : 0) | op));
-  size_t n = payload.size();
-  if (n < 126) {
-    f.push_back(char(0x80 | n));
-  } else if (n < 65536) {
-    f.push_back(char(0x80 | 126));
-    f.push_back(char(n >> 8));
-    f.push_back(char(n & 0xff));
-  } else {
-    f.push_back(char(0x80 | 127));
-    for (int i = 7; i >= 0; --i) f.push_back(char((uint64_t(n) >> (8 * i)) & 0xff));
-  }
-  const uint8_t k[4] = {0x12, 0x34, 0x56, 0x78};
-  f.append(reinterpret_cast<const char*>(k), 4);
-  for (size_t i = 0; i < n; ++i) f.push_back(char(uint8_t(payload[i]) ^ k[i % 4]));
-  return f;
-}
-
-inline std::string closeFrame(uint16_t code) {
-  std::string p;
-  p.push_back(char(code >> 8));
-  p.push_back(char(code & 0xff));
-  return frame(8, p);
-}
-
-struct Frame {
-  uint8_t op;
-  std::string payload;
-};
-
-inline uint16_t closeCode(const Frame& f) {
-  return f.payload.size() >= 2 ? uint16_t(uint8_t(f.payload[0]) << 8 | uint8_t(f.payload[1])) : 0;
-}
-
-// Parses complete unmasked server frames from buf (consumes them).
-inline std::vector<Frame> parseFrames(std::string& buf) {
-  std::vector<Frame> out;
-  size_t pos = 0;
-  for (;;) {
-    if (buf.size() - pos < 2) break;
-    uint8_t b0 = uint8_t(buf[pos]), b1 = uint8_t(buf[pos + 1]);
-    size_t h = 2;
-    uint64_t n = b1 & 0x7f;
-    if (n == 126) {
-      if (buf.size() - pos < 4) break;
-      n = uint64_t(uint8_t(buf[pos + 2])) << 8 | uint8_t(buf[pos + 3]);
-      h = 4;
-    } else if (n == 127) {
-      if (buf.size() - pos < 10) break;
-      n = 0;
-      for (int i = 0; i < 8; ++i) n = n << 8 | uint8_t(buf[pos + 2 + i]);
-      h = 10;
-    }
-    if (buf.size() - pos < h + n) break;
-    out.push_back({uint8_t(b0 & 0x0f), buf.substr(pos + h, size_t(n))});
-    pos += h + size_t(n);
-  }
-  buf.erase(0, pos);
-  return out;
-}
+using tcpeer::closeCode;
+using tcpeer::closedWithin;
+using tcpeer::closeFrame;
+using tcpeer::connectTo;
+using tcpeer::Frame;
+using tcpeer::frame;
+using tcpeer::headDone;
+using tcpeer::key;
+using tcpeer::parseFrames;
+using tcpeer::readUntil;
+using tcpeer::resetClose;
+using tcpeer::sendAll;
+using tcpeer::upgradeRequest;
 
 // A WebSocket peer over a POSIX socket.
 struct Peer {

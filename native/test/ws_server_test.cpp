@@ -24,6 +24,7 @@
 #include "AsyncWebServer.h"
 #include "AsyncWebSocket.h"
 #include "tc_heap.h"
+#include "tc_peer.h"
 #include "tc_test.h"
 #include "twin.h"
 
@@ -167,117 +168,18 @@ struct Rig {
   }
 };
 
-int connectTo(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-void sendAll(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    off += size_t(n);
-  }
-}
-
-// Reads until `pred(buffer)` holds, EOF, or ms elapse.
-std::string readUntil(int fd, int ms, std::function<bool(const std::string&)> pred, bool* eof = nullptr) {
-  std::string out;
-  auto end = Clock::now() + milliseconds(ms);
-  char buf[8192];
-  if (eof) *eof = false;
-  while (Clock::now() < end && !pred(out)) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 20) <= 0) continue;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) {
-      if (eof) *eof = true;
-      break;
-    }
-    out.append(buf, size_t(n));
-  }
-  return out;
-}
-
-bool closedWithin(int fd, int ms) {
-  bool eof = false;
-  readUntil(fd, ms, [](const std::string&) { return false; }, &eof);
-  return eof;
-}
-
-const char* kKey = "dGhlIHNhbXBsZSBub25jZQ==";  // RFC 6455 example
-const char* kAccept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
-
-std::string upgradeRequest(const std::string& extra = "", const std::string& path = "/ws",
-                           const std::string& key = kKey, const std::string& version = "13") {
-  std::string r = "GET " + path + " HTTP/1.1\r\nHost: device\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
-  if (!key.empty()) r += "Sec-WebSocket-Key: " + key + "\r\n";
-  if (!version.empty()) r += "Sec-WebSocket-Version: " + version + "\r\n";
-  return r + extra + "\r\n";
-}
-
-bool headDone(const std::string& s) { return s.find("\r\n\r\n") != std::string::npos; }
-
-// A masked client frame.
-std::string frame(uint8_t op, const std::string& payload, bool fin = true, bool mask = true) {
-  std::string f;
-  f.push_back(char((fin ? 0x80 : 0) | op));
-  size_t n = payload.size();
-  uint8_t m = mask ? 0x80 : 0;
-  if (n < 126) {
-    f.push_back(char(m | n));
-  } else if (n < 65536) {
-    f.push_back(char(m | 126));
-    f.push_back(char(n >> 8));
-    f.push_back(char(n & 0xff));
-  } else {
-    f.push_back(char(m | 127));
-    for (int i = 7; i >= 0; --i) f.push_back(char((uint64_t(n) >> (8 * i)) & 0xff));
-  }
-  const uint8_t key[4] = {0x12, 0x34, 0x56, 0x78};
-  if (mask) f.append(reinterpret_cast<const char*>(key), 4);
-  for (size_t i = 0; i < n; ++i) f.push_back(char(uint8_t(payload[i]) ^ (mask ? key[i % 4] : 0)));
-  return f;
-}
-
-struct Frame {
-  uint8_t op;
-  std::string payload;
-};
-
-// Parses complete unmasked server frames from buf (consumes them).
-std::vector<Frame> parseFrames(std::string& buf) {
-  std::vector<Frame> out;
-  for (;;) {
-    if (buf.size() < 2) break;
-    uint8_t b0 = uint8_t(buf[0]), b1 = uint8_t(buf[1]);
-    size_t h = 2;
-    uint64_t n = b1 & 0x7f;
-    if (n == 126) {
-      if (buf.size() < 4) break;
-      n = uint64_t(uint8_t(buf[2])) << 8 | uint8_t(buf[3]);
-      h = 4;
-    } else if (n == 127) {
-      if (buf.size() < 10) break;
-      n = 0;
-      for (int i = 0; i < 8; ++i) n = n << 8 | uint8_t(buf[2 + i]);
-      h = 10;
-    }
-    if (buf.size() < h + n) break;
-    out.push_back({uint8_t(b0 & 0x0f), buf.substr(h, size_t(n))});
-    buf.erase(0, h + size_t(n));
-  }
-  return out;
-}
+using tcpeer::closeCode;
+using tcpeer::closedWithin;
+using tcpeer::connectTo;
+using tcpeer::Frame;
+using tcpeer::frame;
+using tcpeer::headDone;
+using tcpeer::kAccept;
+using tcpeer::kKey;
+using tcpeer::parseFrames;
+using tcpeer::readUntil;
+using tcpeer::sendAll;
+using tcpeer::upgradeRequest;
 
 // Opens a WebSocket; returns the fd (or -1). Leftover bytes after the 101 head go to *rest.
 int openWs(uint16_t port, std::string* rest = nullptr, const std::string& extra = "") {
@@ -311,10 +213,6 @@ std::vector<Frame> readFrames(int fd, int ms, std::function<bool(const std::vect
     buf.append(tmp, size_t(n));
   }
   return frames;
-}
-
-uint16_t closeCode(const Frame& f) {
-  return f.payload.size() >= 2 ? uint16_t(uint8_t(f.payload[0]) << 8 | uint8_t(f.payload[1])) : 0;
 }
 
 // Ends the server from the loop task and checks the clean end.
