@@ -3,7 +3,7 @@
 // from /proc; stop twice; many start/stop cycles; Ctrl-C on `twincore serve`. The native side
 // (end()/restart/fault paths of the core) is native/test/ws_lifecycle_test.cpp.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,10 +14,35 @@ import { Device } from '../src/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** OS threads of this process (Linux): the device's async_tcp and loop threads show up here. */
-function threadCount(): number {
-  return readdirSync('/proc/self/task').length;
+/**
+ * The device's OS threads in this process (Linux), found by the names the twin gives them: the
+ * board's FreeRTOS task names "async_tcp" and "loopTask". Counting by name, not the whole of
+ * /proc/self/task, keeps Node's own lazily started threads out of the count.
+ */
+function deviceThreads(): number {
+  let n = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    let comm = '';
+    try {
+      comm = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      continue; // the thread ended while we listed
+    }
+    if (comm === 'async_tcp' || comm === 'loopTask') n++;
+  }
+  return n;
 }
+
+/**
+ * After stop() has joined its threads: pthread_join returns when the kernel clears the thread's
+ * tid, a moment before the task leaves /proc, so wait (bounded) for the count to reach zero.
+ */
+async function expectNoDeviceThreads(): Promise<void> {
+  const end = Date.now() + 1000;
+  while (deviceThreads() !== 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  expect(deviceThreads()).toBe(0);
+}
+
 
 async function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
@@ -46,7 +71,7 @@ async function openClients(url: string, n: number): Promise<{ sockets: WebSocket
 
 describe('Device.stop() under load', () => {
   it('resolves with connections open, a broadcast running and log lines in flight; joins its threads; no callback afterwards', async () => {
-    const before = threadCount();
+    expect(deviceThreads()).toBe(0);
     const device = await Device.start({
       firmware: 'reference',
       config: { logEvents: 'true', maxClients: '16', rate: '500', size: '256' },
@@ -58,7 +83,7 @@ describe('Device.stop() under load', () => {
       logLines++;
       if (stopped) logsAfterStop++;
     });
-    expect(threadCount()).toBe(before + 2); // async_tcp + loop
+    expect(deviceThreads()).toBe(2); // async_tcp + loopTask
     expect(device.counters().threadsAlive).toBe(2);
 
     const { sockets, received } = await openClients(device.url, 12);
@@ -88,16 +113,15 @@ describe('Device.stop() under load', () => {
     expect(c.clientsAlive).toBe(0);
     expect(c.heapUsed).toBe(0); // every byte the core took from the twin heap is back
     expect(c.serversListening).toBe(0);
-    expect(threadCount()).toBe(before);
+    await expectNoDeviceThreads();
     await Promise.all(closedByDevice);
     await device.stop(); // twice is fine
     await new Promise((r) => setTimeout(r, 200));
     expect(logsAfterStop).toBe(0);
-    console.log(`[lifecycle] stop under load: ${stopMs} ms, ${logLines} log lines, threads ${before} -> ${before + 2} -> ${threadCount()}`);
+    console.log(`[lifecycle] stop under load: ${stopMs} ms, ${logLines} log lines, device threads 2 -> ${deviceThreads()}`);
   }, 30_000);
 
-  it('survives 20 start/stop cycles with clients connected, returning to the same thread count each time', async () => {
-    const before = threadCount();
+  it('survives 20 start/stop cycles with clients connected, leaving no device thread behind each time', async () => {
     let port = 0;
     for (let i = 0; i < 20; i++) {
       // The same host port every cycle once the first picked one: stop() leaves nothing bound.
@@ -107,7 +131,7 @@ describe('Device.stop() under load', () => {
       await device.stop();
       const c = device.counters();
       expect(c.threadsAlive + c.connectionsOpen + c.clientsAlive + c.heapUsed).toBe(0);
-      expect(threadCount()).toBe(before);
+      await expectNoDeviceThreads();
       for (const ws of sockets) ws.terminate();
     }
   }, 60_000);

