@@ -178,6 +178,22 @@ async function waitFor(cond: () => Promise<boolean> | boolean, timeoutMs: number
   return true;
 }
 
+/**
+ * The device's heap in use once it has stopped changing: two /stats readings a poll interval
+ * apart (600 ms > the 500 ms onPoll) that agree. NaN when /stats does not answer in time.
+ */
+async function settledHeap(statsUrl: string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = (await fetchStats(statsUrl, 3000))?.heapHeld ?? NaN;
+  while (Date.now() < deadline) {
+    await sleep(600);
+    const now = (await fetchStats(statsUrl, 3000))?.heapHeld ?? NaN;
+    if (now === last) return now;
+    last = now;
+  }
+  return NaN;
+}
+
 export async function runBroadcastBench(options: BroadcastBenchOptions = {}): Promise<BroadcastBenchResult> {
   const clients = checkInt(options.clients ?? 8, 'clients', 1, 200);
   const messages = checkInt(options.messages ?? 3000, 'messages', 1, 10_000_000);
@@ -199,20 +215,26 @@ export async function runBroadcastBench(options: BroadcastBenchOptions = {}): Pr
   const statsUrl = `http://${LOOPBACK_HOST}:${device.port}/stats`;
   try {
     // Memory: K idle clients, after a warm-up round (first use of the client code allocates
-    // more than a connection's share).
+    // more than a connection's share). One anchor client stays connected throughout: its onPoll
+    // (every 500 ms) is a network callback of the WebSocket server, which frees closed clients
+    // waiting in the server's graveyard, so neither reading counts a client that is gone but not
+    // yet freed.
+    const anchor = new Counters();
+    await anchor.connect(device.url, 1, timeoutMs);
     const warm = new Counters();
     await warm.connect(device.url, idleClients, timeoutMs);
     await warm.close();
-    await waitFor(async () => (await fetchStats(statsUrl, 3000))?.clients === 0, timeoutMs);
-    const base = await fetchStats(statsUrl, 3000);
+    await waitFor(async () => (await fetchStats(statsUrl, 3000))?.clients === 1, timeoutMs);
+    const base = await settledHeap(statsUrl, timeoutMs);
     const jsBefore = await heapUsed();
     const idle = new Counters();
     await idle.connect(device.url, idleClients, timeoutMs);
-    await waitFor(async () => (await fetchStats(statsUrl, 3000))?.connected === idleClients, timeoutMs);
-    const withIdle = await fetchStats(statsUrl, 3000);
+    await waitFor(async () => (await fetchStats(statsUrl, 3000))?.connected === idleClients + 1, timeoutMs);
+    const withIdle = await settledHeap(statsUrl, timeoutMs);
     clientHeapPerConnection = Math.max(0, (await heapUsed()) - jsBefore) / idleClients;
-    const heapPerIdleClient = base && withIdle ? (withIdle.heapHeld - base.heapHeld) / idleClients : NaN;
+    const heapPerIdleClient = (withIdle - base) / idleClients;
     await idle.close();
+    await anchor.close();
     await waitFor(async () => (await fetchStats(statsUrl, 3000))?.clients === 0, timeoutMs);
 
     // Throughput.
