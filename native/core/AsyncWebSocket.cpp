@@ -540,22 +540,26 @@ void AsyncWebSocket::_clientClose(Client* c, uint16_t code, const char* message)
   }
 }
 
+AsyncWebSocket::Client* AsyncWebSocket::_refById(uint32_t id, Need need, SendStatus& st) {
+  Lock lk(_mu);
+  if (!_running) {
+    st.error = SendStatus::kNotRunning;
+    return nullptr;
+  }
+  Client* c = _findLocked(id);
+  bool ok = c && (need == Need::Any || (c->status == WS_CONNECTED && (need == Need::Connected || c->ac)));
+  if (!ok) {
+    st.notConnected = 1;
+    return nullptr;
+  }
+  c->refs++;
+  return c;
+}
+
 SendStatus AsyncWebSocket::_sendTo(uint32_t id, uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf) {
   SendStatus st;
-  Client* c;
-  {
-    Lock lk(_mu);
-    if (!_running) {
-      st.error = SendStatus::kNotRunning;
-      return st;
-    }
-    c = _findLocked(id);
-    if (!c || c->status != WS_CONNECTED || !c->ac) {
-      st.notConnected = 1;
-      return st;
-    }
-    c->refs++;
-  }
+  Client* c = _refById(id, Need::Writable, st);
+  if (!c) return st;
   ws::SharedBuffer* b = _framed(opcode, data, len, buf);
   bool closeIt = false, closeNow = false;
   {
@@ -1287,42 +1291,18 @@ SendStatus AsyncWebSocket::ping(uint32_t id, const uint8_t* data, size_t len) {
     st.error = SendStatus::kTooBig;
     return st;
   }
-  AsyncWebSocketClientRef ref;
-  {
-    Lock lk(_mu);
-    if (!_running) {
-      st.error = SendStatus::kNotRunning;
-      return st;
-    }
-    Client* c = _findLocked(id);
-    if (!c) {
-      st.notConnected = 1;
-      return st;
-    }
-    c->refs++;
-    ref = AsyncWebSocketClientRef(_wrap(c));
-  }
+  Client* c = _refById(id, Need::Any, st);
+  if (!c) return st;
+  AsyncWebSocketClientRef ref(_wrap(c));  // adopts the reference
   if (_clientPing(&ref->_s, data, len)) st.queued = 1; else st.dropped = 1;
   return st;
 }
 
 SendStatus AsyncWebSocket::close(uint32_t id, uint16_t code, const char* message) {
   SendStatus st;
-  AsyncWebSocketClientRef ref;
-  {
-    Lock lk(_mu);
-    if (!_running) {
-      st.error = SendStatus::kNotRunning;
-      return st;
-    }
-    Client* c = _findLocked(id);
-    if (!c || c->status != WS_CONNECTED) {
-      st.notConnected = 1;
-      return st;
-    }
-    c->refs++;
-    ref = AsyncWebSocketClientRef(_wrap(c));
-  }
+  Client* c = _refById(id, Need::Connected, st);
+  if (!c) return st;
+  AsyncWebSocketClientRef ref(_wrap(c));  // adopts the reference
   _clientClose(&ref->_s, code, message);
   st.queued = 1;
   return st;

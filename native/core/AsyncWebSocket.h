@@ -363,6 +363,10 @@ class AsyncWebSocket : public AsyncWebHandler {
   void _unrefLocked(Client* c);
   void _destroy(Client* c);
   Client* _findLocked(uint32_t id) const;
+  // The per-id calls' entry: under _mu, the client `id` with a reference taken (the caller drops
+  // it with _unref), or null with st.error = kNotRunning / st.notConnected = 1 set.
+  enum class Need : uint8_t { Any, Connected, Writable };
+  Client* _refById(uint32_t id, Need need, SendStatus& st);
   void _drain(AsyncClient* except);
   bool _drainOffNet();  // end() off async_tcp: true while an onData dispatch is still in flight
   void _closeTcp(Client* c, bool abort);

@@ -506,9 +506,9 @@ AsyncClient::~AsyncClient() {
 bool AsyncClient::connect(const IPAddress&, uint16_t) { return false; }
 bool AsyncClient::connect(const char*, uint16_t) { return false; }
 
-int8_t AsyncClient::_close() {
+bool AsyncClient::_detachAndClose(bool reset) {
   twin::Device::Impl* d = implOf(_device);
-  if (!d) return ERR_CONN;
+  if (!d) return false;
   Conn* c;
   uint64_t id = 0;
   {
@@ -517,19 +517,24 @@ int8_t AsyncClient::_close() {
     if (c) {
       c->client = nullptr;
       _conn = nullptr;
-      c->state = Conn::State::Closing;
+      c->state = reset ? Conn::State::Aborting : Conn::State::Closing;
       id = c->id;
     }
   }
-  if (!c) return ERR_CONN;
+  if (!c) return false;
   // Off async_tcp, c may be freed at any moment now: only its id is used below.
   if (twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) {
-    d->closeConnHandle(c, false);
+    d->closeConnHandle(c, reset);
   } else {
-    d->postNet([d, id] {
-      if (Conn* fc = d->findConn(id)) d->closeConnHandle(fc, false);
+    d->postNet([d, id, reset] {
+      if (Conn* fc = d->findConn(id)) d->closeConnHandle(fc, reset);
     });
   }
+  return true;
+}
+
+int8_t AsyncClient::_close() {
+  if (!_detachAndClose(false)) return ERR_CONN;
   // As AsyncTCP: the disconnect callback runs now, on this thread; nothing touches `this`
   // after it returns.
   if (_discard_cb) _discard_cb(_discard_cb_arg, this);
@@ -539,29 +544,8 @@ int8_t AsyncClient::_close() {
 void AsyncClient::close(bool) { _close(); }
 
 int8_t AsyncClient::abort() {
-  twin::Device::Impl* d = implOf(_device);
-  if (!d) return ERR_CONN;
-  Conn* c;
-  uint64_t id = 0;
-  {
-    Lock lk(d->net);
-    c = _conn;
-    if (c) {
-      c->client = nullptr;
-      _conn = nullptr;
-      c->state = Conn::State::Aborting;
-      id = c->id;
-    }
-  }
-  if (!c) return ERR_CONN;
-  if (twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) {
-    d->closeConnHandle(c, true);
-  } else {
-    d->postNet([d, id] {
-      if (Conn* fc = d->findConn(id)) d->closeConnHandle(fc, true);
-    });
-  }
-  d->counters.errors++;
+  if (!_detachAndClose(true)) return ERR_CONN;
+  implOf(_device)->counters.errors++;
   _error(ERR_ABRT);
   return ERR_ABRT;
 }

@@ -181,6 +181,9 @@ class AsyncClient {
   friend class AsyncServer;
   friend struct twin::Access;
   int8_t _close();
+  // Detaches this client from its connection (under the net mutex) and closes the socket (FIN,
+  // or RST when `reset`) on async_tcp: now when called there, else posted. False when it had none.
+  bool _detachAndClose(bool reset);
 
   // Guarded by the device's net mutex; null once closed (like AsyncTCP's _pcb).
   twin::Conn* _conn = nullptr;
