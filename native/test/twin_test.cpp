@@ -21,6 +21,7 @@
 
 #include "Arduino.h"
 #include "AsyncTCP.h"
+#include "tc_loop.h"
 #include "tc_peer.h"
 #include "tc_test.h"
 #include "twin.h"
@@ -168,19 +169,7 @@ struct Rig {
   }
   ~Rig() { device->stop(); }
   // Runs fn on the loop task and waits for it.
-  void onLoop(std::function<void()> fn) {
-    std::mutex m;
-    std::condition_variable cv;
-    bool done = false;
-    device->postToLoop([&] {
-      fn();
-      std::lock_guard<std::mutex> lk(m);
-      done = true;
-      cv.notify_all();
-    });
-    std::unique_lock<std::mutex> lk(m);
-    cv.wait_for(lk, std::chrono::seconds(5), [&] { return done; });
-  }
+  void onLoop(std::function<void()> fn) { tcloop::runOnLoop(*device, std::move(fn), 5000); }
 };
 
 using tcpeer::closedWithin;

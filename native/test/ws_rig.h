@@ -33,6 +33,7 @@
 #include "AsyncWebServer.h"
 #include "AsyncWebSocket.h"
 #include "tc_heap.h"
+#include "tc_loop.h"
 #include "tc_peer.h"
 #include "tc_test.h"
 #include "twin.h"
@@ -276,22 +277,7 @@ struct Rig {
   ~Rig() { device->stop(); }
 
   // Runs fn on the loop task and waits for it (bounded).
-  bool onLoop(std::function<void()> fn, int ms = 20000) {
-    auto m = std::make_shared<std::mutex>();
-    auto cv = std::make_shared<std::condition_variable>();
-    auto done = std::make_shared<bool>(false);
-    bool posted = device->postToLoop([fn, m, cv, done] {
-      fn();
-      std::lock_guard<std::mutex> lk(*m);
-      *done = true;
-      cv->notify_all();
-    });
-    if (!posted) return false;
-    std::unique_lock<std::mutex> lk(*m);
-    bool ok = cv->wait_for(lk, milliseconds(ms), [&] { return *done; });
-    CHECK_MSG(ok, "loop task did not run the posted work in time");
-    return ok;
-  }
+  bool onLoop(std::function<void()> fn, int ms = 20000) { return tcloop::runOnLoop(*device, std::move(fn), ms); }
   AsyncWebSocket* ws() {
     std::lock_guard<std::mutex> lk(probe.mu);
     return probe.ws;

@@ -24,6 +24,7 @@
 #include "AsyncWebServer.h"
 #include "AsyncWebSocket.h"
 #include "tc_heap.h"
+#include "tc_loop.h"
 #include "tc_peer.h"
 #include "tc_test.h"
 #include "twin.h"
@@ -153,19 +154,7 @@ struct Rig {
     if (device->start() && !device->ports().empty()) port = device->ports()[0];
   }
   ~Rig() { device->stop(); }
-  void onLoop(std::function<void()> fn) {
-    std::mutex m;
-    std::condition_variable cv;
-    bool done = false;
-    device->postToLoop([&] {
-      fn();
-      std::lock_guard<std::mutex> lk(m);
-      done = true;
-      cv.notify_all();
-    });
-    std::unique_lock<std::mutex> lk(m);
-    cv.wait_for(lk, std::chrono::seconds(5), [&] { return done; });
-  }
+  void onLoop(std::function<void()> fn) { tcloop::runOnLoop(*device, std::move(fn), 5000); }
 };
 
 using tcpeer::closeCode;
