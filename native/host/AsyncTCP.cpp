@@ -55,7 +55,7 @@ void Device::Impl::runNetTasks() {
 }
 
 bool Device::Impl::runOnNet(const std::function<void()>& fn) {
-  if (currentImpl() == this && currentRole() == Role::Net) {
+  if (onNet()) {
     fn();
     return true;
   }
@@ -144,7 +144,9 @@ void Device::Impl::flush(Conn* c) {
     });
     return;
   }
-  updateAckTimer();
+  // While the ack timer runs, each of its passes rescans (and stops it when nothing is in
+  // flight); only a stopped timer needs a scan here.
+  if (!ackTimerOn) updateAckTimer();
 }
 
 Conn* Device::Impl::findConn(uint64_t id) {
@@ -178,10 +180,10 @@ void Device::Impl::updateAckTimer() {
 
 void Device::Impl::onAckTimer() {
   CpuScope cpuScope;
-  // Snapshot: callbacks may close connections (their Conn is freed only in a later uv_close
-  // callback, so the pointers stay valid for this pass).
-  std::vector<Conn*> snap = conns;
-  for (Conn* c : snap) {
+  // No copy of conns: it changes only in acceptOne and connClosed, other libuv callbacks, and a
+  // Conn closed by a callback during this pass is freed only in its later uv_close callback.
+  for (size_t i = 0; i < conns.size(); ++i) {
+    Conn* c = conns[i];
     if (c->handleClosing) continue;
     bool pending;
     {
@@ -213,8 +215,8 @@ void Device::Impl::onAckTimer() {
 
 void Device::Impl::onPollTimer() {
   CpuScope cpuScope;
-  std::vector<Conn*> snap = conns;
-  for (Conn* c : snap) {
+  for (size_t i = 0; i < conns.size(); ++i) {  // no copy: as in onAckTimer
+    Conn* c = conns[i];
     if (c->handleClosing) continue;
     AsyncClient* client;
     {
@@ -323,15 +325,7 @@ static void connClosed(uv_handle_t* h) {
   CpuScope cpuScope;
   Conn* c = static_cast<Conn*>(h->data);
   Device::Impl* d = c->dev;
-  {
-    Lock lk(d->net);
-    for (size_t i = 0; i < d->conns.size(); ++i) {
-      if (d->conns[i] == c) {
-        d->conns.erase(d->conns.begin() + long(i));
-        break;
-      }
-    }
-  }
+  eraseOne(d->conns, c);  // async_tcp only: no lock
   d->counters.connectionsOpen--;
   delete c;
   if (!d->netStopping) {
@@ -387,10 +381,7 @@ void Device::Impl::acceptOne(Listener* l) {
   }
   counters.connectionsOpen++;
   counters.connectionsTotal++;
-  {
-    Lock lk(net);
-    conns.push_back(c);
-  }
+  conns.push_back(c);  // async_tcp only: no lock
   sockaddr_storage ss;
   int len = sizeof ss;
   if (uv_tcp_getpeername(&c->handle, reinterpret_cast<sockaddr*>(&ss), &len) == 0 && ss.ss_family == AF_INET) {
@@ -522,14 +513,7 @@ bool AsyncClient::_detachAndClose(bool reset) {
     }
   }
   if (!c) return false;
-  // Off async_tcp, c may be freed at any moment now: only its id is used below.
-  if (twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) {
-    d->closeConnHandle(c, reset);
-  } else {
-    d->postNet([d, id, reset] {
-      if (Conn* fc = d->findConn(id)) d->closeConnHandle(fc, reset);
-    });
-  }
+  d->withConn(c, id, [d, reset](Conn* fc) { d->closeConnHandle(fc, reset); });
   return true;
 }
 
@@ -587,27 +571,22 @@ size_t AsyncClient::add(const char* data, size_t size, uint8_t) {
 bool AsyncClient::send() {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return false;
+  Conn* c;
   uint64_t id;
-  bool post = false;
+  bool onNet = d->onNet(), run = onNet;
   {
     Lock lk(d->net);
-    Conn* c = _conn;
+    c = _conn;
     if (!c || c->state != Conn::State::Open) return false;
     _tx_last_packet = millis();
     id = c->id;
     c->pushWanted = true;
-    if (!(twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) && !c->flushPosted) {
-      c->flushPosted = true;
-      post = true;
+    if (!onNet && !c->flushPosted) {
+      c->flushPosted = true;  // one posted flush at a time covers every send() before it runs
+      run = true;
     }
   }
-  if (twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) {
-    if (Conn* c = d->findConn(id)) d->flush(c);
-  } else if (post) {
-    d->postNet([d, id] {
-      if (Conn* c = d->findConn(id)) d->flush(c);
-    });
-  }
+  if (run) d->withConn(c, id, [d](Conn* fc) { d->flush(fc); });
   return true;
 }
 
@@ -663,18 +642,16 @@ void AsyncClient::setAckTimeout(uint32_t timeout) {
 void AsyncClient::setNoDelay(bool nodelay) {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return;
+  Conn* c;
   uint64_t id;
   {
     Lock lk(d->net);
-    if (!_conn) return;
-    _conn->noDelay = nodelay;
-    id = _conn->id;
+    c = _conn;
+    if (!c) return;
+    c->noDelay = nodelay;
+    id = c->id;
   }
-  auto apply = [d, id, nodelay] {
-    if (Conn* c = d->findConn(id)) uv_tcp_nodelay(&c->handle, nodelay ? 1 : 0);
-  };
-  if (twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) apply();
-  else d->postNet(apply);
+  d->withConn(c, id, [nodelay](Conn* fc) { uv_tcp_nodelay(&fc->handle, nodelay ? 1 : 0); });
 }
 
 bool AsyncClient::getNoDelay() {
@@ -712,25 +689,21 @@ void AsyncClient::onPoll(AcConnectHandler cb, void* arg) { _poll_cb = std::move(
 size_t AsyncClient::ack(size_t len) {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return 0;
+  Conn* c;
   uint64_t id = 0;
   bool resume = false;
   {
     Lock lk(d->net);
     if (len > _rx_ack_len) len = _rx_ack_len;
     _rx_ack_len -= uint32_t(len);
-    if (_conn) {
-      _conn->rxUnacked = _conn->rxUnacked > len ? _conn->rxUnacked - uint32_t(len) : 0;
-      resume = _conn->rxUnacked < d->profile.recvWindow;
-      id = _conn->id;
+    c = _conn;
+    if (c) {
+      c->rxUnacked = c->rxUnacked > len ? c->rxUnacked - uint32_t(len) : 0;
+      resume = c->rxUnacked < d->profile.recvWindow;
+      id = c->id;
     }
   }
-  if (resume && len) {
-    auto go = [d, id] {
-      if (Conn* c = d->findConn(id)) d->startReading(c);
-    };
-    if (twin::currentImpl() == d && twin::currentRole() == twin::Role::Net) go();
-    else d->postNet(go);
-  }
+  if (resume && len) d->withConn(c, id, [d](Conn* fc) { d->startReading(fc); });
   return len;
 }
 
@@ -940,19 +913,9 @@ void AsyncServer::end() {
       if (!l) return;
       l->server = nullptr;
       _listener = nullptr;
-      for (size_t i = 0; i < d->boundPorts.size(); ++i) {
-        if (d->boundPorts[i] == l->hostPort) {
-          d->boundPorts.erase(d->boundPorts.begin() + long(i));
-          break;
-        }
-      }
+      twin::eraseOne(d->boundPorts, l->hostPort);
     }
-    for (size_t i = 0; i < d->listeners.size(); ++i) {
-      if (d->listeners[i] == l) {
-        d->listeners.erase(d->listeners.begin() + long(i));
-        break;
-      }
-    }
+    twin::eraseOne(d->listeners, l);
     l->closing = true;
     // uv_close closes the socket now (the port is free when end() returns); the Listener's
     // memory goes in the close callback.

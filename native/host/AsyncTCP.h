@@ -175,7 +175,6 @@ class AsyncClient {
   void _poll();
   void _fin();
   void _error(int8_t err);
-  twin::Conn* _twinConn() const { return _conn; }
 
  protected:
   friend class AsyncServer;

@@ -12,12 +12,21 @@
 namespace twin {
 
 namespace {
-// Running devices of the process, for networkBarrier() called off device threads.
+// Running devices of the process, for networkBarrier() called off device threads. A device is
+// listed by start() before its threads start and unlisted by stop() before they are joined.
+// gDevicesMu: guards gDevices and is held while networkBarrier() waits on every listed device's
+// async_tcp, so a stop() (taken after Impl::stopMu) waits for a barrier in progress and a barrier
+// never waits on a device being torn down. Never taken on a device thread (networkBarrier() there
+// uses only its own device).
 std::mutex gDevicesMu;
 std::vector<Device::Impl*> gDevices;
 thread_local Device::Impl* tlsDev = nullptr;
 thread_local Role tlsRole = Role::None;
-thread_local int tlsCpuHeld = 0;  // 1 while this thread holds its device's CPU (single-core)
+// Single-core CPU state of this thread: 0 not held, 1 held, 2 given up inside a blocking
+// section (retaken at its end). tlsCpuDepth counts nested cpuTake() so only the outermost
+// take/give pair acquires and releases.
+thread_local int tlsCpuHeld = 0;
+thread_local int tlsCpuDepth = 0;
 thread_local std::string tlsSerialLine;
 const auto processStart = std::chrono::steady_clock::now();
 }  // namespace
@@ -38,6 +47,7 @@ void setThreadIdentity(Device::Impl* dev, Role role) {
 #endif
 }
 Role currentRole() { return tlsRole; }
+bool Device::Impl::onNet() const { return tlsDev == this && tlsRole == Role::Net; }
 
 void Cpu::acquire() {
   std::unique_lock<std::mutex> lk(_m);
@@ -56,7 +66,6 @@ void Cpu::release() {
 static bool singleCore(Device::Impl* d) { return d && !d->profile.dualCore; }
 
 // Nesting-safe: only the outermost take/give pair acquires and releases.
-thread_local int tlsCpuDepth = 0;
 void cpuTake() {
   if (!singleCore(tlsDev)) return;
   if (tlsCpuDepth++ == 0 && tlsCpuHeld == 0) {
@@ -209,12 +218,7 @@ void Device::stop() {
   if (!d->running) return;
   {
     std::lock_guard<std::mutex> lk(gDevicesMu);
-    for (size_t i = 0; i < gDevices.size(); ++i) {
-      if (gDevices[i] == d) {
-        gDevices.erase(gDevices.begin() + long(i));
-        break;
-      }
-    }
+    eraseOne(gDevices, d);
   }
   // 1. Signal the loop task; it finishes its loop(), destroys the firmware (ending its servers
   //    and clients while async_tcp still delivers), and exits.

@@ -8,6 +8,8 @@
 //                      accounting, the listener table. Held for short, callback-free sections only.
 //  3. Impl::taskMu     guards the queue of work posted to async_tcp.
 //  4. Impl::loopMu     guards the loop task's post queue and wakes the loop task.
+// Outside a device: Impl::stopMu (start/stop callers) is taken before gDevicesMu (twin.cpp: the
+// list of running devices, held by networkBarrier() while it waits on each async_tcp).
 //
 // Threads: "async_tcp" owns the uv loop and every uv handle (Conn::handle, Listener::handle,
 // timers); only it touches them. "loop" runs the firmware. Other threads reach async_tcp only
@@ -19,6 +21,7 @@
 #pragma once
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -139,6 +142,21 @@ struct Device::Impl {
   // Finds a live Conn by id (async_tcp only): posted work refers to connections by id, since
   // a Conn may be freed before the work runs.
   Conn* findConn(uint64_t id);
+  // True on this device's async_tcp thread.
+  bool onNet() const;
+  // Runs fn(c) on async_tcp: now when called there (c stays valid for the whole network callback:
+  // a Conn is freed only by a later libuv close callback), else posted and found again by id,
+  // since by then it may be gone. Nothing runs for a connection whose handle is closing.
+  template <class F>
+  void withConn(Conn* c, uint64_t id, F fn) {
+    if (onNet()) {
+      if (!c->handleClosing) fn(c);
+      return;
+    }
+    postNet([this, id, fn] {
+      if (Conn* fc = findConn(id)) fn(fc);
+    });
+  }
   void startReading(Conn* c);
   void closeConnHandle(Conn* c, bool reset);
   void connFailed(Conn* c, int8_t err);
@@ -161,6 +179,13 @@ struct Access {
   static AcConnectHandler connectCb(AsyncServer* s) { return s->_connect_cb; }
   static void* connectArg(AsyncServer* s) { return s->_connect_cb_arg; }
 };
+
+// Removes the first element equal to x, if any.
+template <class T>
+void eraseOne(std::vector<T>& v, const T& x) {
+  auto it = std::find(v.begin(), v.end(), x);
+  if (it != v.end()) v.erase(it);
+}
 
 // Thread identity: which device and role the calling thread has.
 enum class Role : uint8_t { None, Net, Loop };
