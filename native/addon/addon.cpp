@@ -14,6 +14,7 @@
 // codes as src/errors.ts.
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -204,6 +205,7 @@ constexpr size_t kLogQueueMax = 4096;
 //    the JS thread) or the GC finalizer of a device nobody stopped. The finalizer joins the device
 //    threads on the JS thread: a last resort only, because a running device's onLog callback
 //    (held strongly by the TSFN) normally keeps the JS object alive until stop() or exit.
+//    Each of them, and a failed start(), ends it through shutdown() (on the JS thread).
 //  - The cleanup hook is registered after the TSFN is created, so at teardown it runs before the
 //    TSFN's own cleanup (hooks run last-in first-out).
 class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
@@ -225,22 +227,17 @@ class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
     std::string firmware = requireString(env, options.Get("firmware"), "options.firmware", 64);
     std::map<std::string, std::string> config = toConfig(env, options.Get("config"));
     twin::Profile profile = toProfile(env, options.Get("profile"));
-    bool known = false;
-    std::string list;
-    for (const auto& n : firmwareNames()) {
-      known = known || n == firmware;
-      list += (list.empty() ? "" : ", ") + n;
-    }
-    if (!known) {
-      throwCoded(env, ErrKind::Error, "TC_FIRMWARE_UNKNOWN",
-                 "unknown firmware '" + firmware + "' (known: " + list + ")");
-    }
 
-    // Validates the config now; the factory constructs the firmware on the loop task (its members
-    // are the sketch's globals).
+    // Validates the name and the config now; the factory constructs the firmware on the loop task
+    // (its members are the sketch's globals). The registry words both errors; an unknown name is
+    // told apart here only to pick the code (its message, listing the known names, is used as is).
     twin::FirmwareFactory factory;
     std::string error;
     if (!firmwareFactory(firmware, config, &factory, &error)) {
+      const std::vector<std::string> names = firmwareNames();
+      if (std::find(names.begin(), names.end(), firmware) == names.end()) {
+        throwCoded(env, ErrKind::Error, "TC_FIRMWARE_UNKNOWN", error);
+      }
       throwCoded(env, ErrKind::Error, "TC_FIRMWARE_CONFIG", "options.config: " + error);
     }
 
@@ -277,11 +274,8 @@ class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
   }
 
   ~NativeDevice() override {
-    // GC finalizer (or environment teardown). See the rules above.
-    if (state_ == State::Running || state_ == State::Stopping) device_->stop();
-    state_ = State::Stopped;
-    closeLog(true);
-    disarmHook();
+    // GC finalizer (or environment teardown), JS thread. See the rules above.
+    shutdown(End::Teardown);
   }
 
  private:
@@ -308,10 +302,8 @@ class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
     void OnError(const Napi::Error&) override { finish(); }
 
    private:
-    void finish() {
-      self_->state_ = State::Stopped;
-      self_->closeLog(true);
-      self_->disarmHook();
+    void finish() {  // JS thread (OnOK / OnError)
+      self_->shutdown(End::StopJoined);
       // Through the C API so that a refusal (environment teardown, where nothing waits on the
       // promise any more) cannot throw.
       napi_value undefined = nullptr;
@@ -332,12 +324,9 @@ class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
     // Blocks this thread until the firmware's setup() has returned on the loop task.
     if (!device_->start()) {
       std::string why = device_->lastError();
-      // The threads that did start are joined here (quick: setup() did not run or failed).
-      device_->stop();
-      state_ = State::Stopped;
-      // Lines logged while failing stay deliverable (the gate stays open): they explain the failure.
-      closeLog(false);
-      disarmHook();
+      // The threads that did start are joined here (quick: setup() did not run or failed). Lines
+      // logged while failing stay deliverable (the gate stays open): they explain the failure.
+      shutdown(End::StartFailed);
       throwCoded(env, ErrKind::Error, "TC_DEVICE_START_FAILED", "device start failed: " + why);
     }
     state_ = State::Running;
@@ -354,9 +343,8 @@ class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
       promise = worker->Promise();
       worker->Queue();
     } else {
-      state_ = State::Stopped;
-      closeLog(true);
-      disarmHook();
+      // Never started, or already ended (state_ Idle or Stopped): no thread to join.
+      shutdown(End::Teardown);
       auto d = Napi::Promise::Deferred::New(env);
       d.Resolve(env.Undefined());
       promise = d.Promise();
@@ -409,6 +397,37 @@ class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
     return a;
   }
 
+  // Why shutdown() is called: the only ways its callers differ.
+  enum class End {
+    // Destructor, env cleanup hook, stop() of a device that is not running: join the device's
+    // threads if they may still run (Running, or Stopping with a stop() worker in flight: then
+    // twin::Device::stop() waits for it). Closes the gate.
+    Teardown,
+    // StopWorker's completion: its Execute() already joined the threads on the threadpool (state_
+    // is still Stopping, so Teardown would stop the device a second time). Closes the gate.
+    StopJoined,
+    // start() failed: join whatever threads did start (state_ is still Idle). Leaves the gate open:
+    // the lines logged while failing are still delivered, they explain the failure.
+    StartFailed,
+  };
+
+  // Ends the device, in this order: joins its threads (see End), marks it Stopped, makes the last
+  // call on the TSFN (closeLog) and removes the env cleanup hook (disarmHook). JS thread only
+  // (never StopWorker::Execute): it touches every field and the TSFN. After it no device thread
+  // runs, no queued line reaches JS if the gate was closed, and no hook refers to `this`, so the
+  // finalizer may free it; device_ itself stays, so counters() keeps working.
+  // Idempotent for Teardown/StopJoined: a second call (the destructor after the env cleanup hook or
+  // after stop()) finds state_ Stopped, the TSFN released and the hook removed, and does nothing.
+  void shutdown(End why) {
+    if (why == End::StartFailed ||
+        (why == End::Teardown && (state_ == State::Running || state_ == State::Stopping))) {
+      device_->stop();
+    }
+    state_ = State::Stopped;
+    closeLog(why != End::StartFailed);
+    disarmHook();
+  }
+
   // Last call on the TSFN. closeGate: no queued line reaches JS any more.
   void closeLog(bool closeGate) {
     if (!tsfnLive_) return;
@@ -426,12 +445,12 @@ class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
 
   // Environment teardown (process exit, worker termination) with the device not yet stopped, or
   // with stop() in flight: stop synchronously (waits for an in-flight stop), then release.
+  // JS thread. The hook is disarmed first: Node is running it and drops it itself, so shutdown()
+  // does not remove it. The object stays alive; its destructor later finds it all done.
   static void OnEnvCleanup(void* arg) {
     auto* self = static_cast<NativeDevice*>(arg);
     self->hookArmed_ = false;
-    if (self->state_ == State::Running || self->state_ == State::Stopping) self->device_->stop();
-    self->state_ = State::Stopped;
-    self->closeLog(true);
+    self->shutdown(End::Teardown);
   }
 
   std::unique_ptr<twin::Device> device_;
