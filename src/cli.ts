@@ -14,7 +14,7 @@ import { formatProgress, formatSummary } from './harness/report.js';
 import { SCENARIOS } from './harness/scenario.js';
 import { runStress, type StressOptions, type StressProgress, type StressRun } from './harness/stress.js';
 import { LOCAL_TARGETS, parseTarget, type LocalTargetName } from './harness/targets.js';
-import { SERVE_DEFAULTS, serve, type ServeOptions } from './serve.js';
+import { SERVE_DEFAULTS, parseConfigPairs, serve, type ServeOptions } from './serve.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -62,10 +62,13 @@ function parseFlags<C extends object>(args: string[], table: readonly FlagDef<C>
     const raw = eq >= 0 ? arg.slice(eq + 1) : args[++i];
     if (raw === undefined || raw === '') throw new UsageError(`--${name} needs a value`);
     if (def.kind === 'pairs') {
-      const at = raw.indexOf('=');
-      if (at <= 0) throw new UsageError(`--${name} takes key=value, got '${raw}'`);
-      const pairs = (out[def.key] ??= {}) as Record<string, string>;
-      pairs[raw.slice(0, at)] = raw.slice(at + 1);
+      let pair: Record<string, string>;
+      try {
+        pair = parseConfigPairs([raw]);
+      } catch {
+        throw new UsageError(`--${name} takes key=value, got '${raw}'`);
+      }
+      Object.assign((out[def.key] ??= {}) as Record<string, string>, pair);
       continue;
     }
     out[def.key] = convert(def, raw);

@@ -73,6 +73,13 @@ export const LOOPBACK_HOST = '127.0.0.1';
 /** The WebSocket endpoint path the reference firmware serves. */
 export const WS_PATH = '/ws';
 
+/** The loopback endpoints of a firmware server on `port`: the WebSocket, the dashboard (HTTP root)
+ *  and the reference firmware's counters. */
+export function loopbackUrls(port: number, wsPath: string = WS_PATH): { wsUrl: string; httpUrl: string; statsUrl: string } {
+  const httpUrl = `http://${LOOPBACK_HOST}:${port}/`;
+  return { wsUrl: `ws://${LOOPBACK_HOST}:${port}${wsPath}`, httpUrl, statsUrl: `${httpUrl}stats` };
+}
+
 export const DEVICE_DEFAULTS = Object.freeze({
   /** The firmware every issue can rely on: the line echo server. */
   firmware: 'echo',

@@ -7,7 +7,7 @@
 // process exit stops it (an environment cleanup hook in the addon).
 import { EventEmitter } from 'node:events';
 
-import { LOOPBACK_HOST, WS_PATH, type Profile } from './defaults.js';
+import { loopbackUrls, type Profile } from './defaults.js';
 import { DeviceStartError, TwincoreRangeError, fromNative } from './errors.js';
 import { LogRing } from './log-ring.js';
 import { loadNative, type NativeDevice } from './native.js';
@@ -75,11 +75,11 @@ export class Device extends EventEmitter<DeviceEvents> {
 
   /** The WebSocket endpoint of the firmware's first port. */
   get url(): string {
-    return `ws://${LOOPBACK_HOST}:${this.port}${WS_PATH}`;
+    return loopbackUrls(this.port).wsUrl;
   }
 
   get httpUrl(): string {
-    return `http://${LOOPBACK_HOST}:${this.port}/`;
+    return loopbackUrls(this.port).httpUrl;
   }
 
   get running(): boolean {

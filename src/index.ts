@@ -34,8 +34,8 @@ export {
 export { ENDINGS, type Ending } from './harness/echo-client.js';
 export { formatProgress, formatSummary } from './harness/report.js';
 export {
-  LOCAL_TARGETS, TARGET_NAMES, parseTarget, startTarget,
-  type LocalTargetName, type Target, type TargetKind, type TargetName, type TargetSpec,
+  LOCAL_TARGETS, parseTarget, startTarget,
+  type LocalTargetName, type Target, type TargetKind, type TargetSpec,
 } from './harness/targets.js';
 export { runBroadcastBench, type BroadcastBenchOptions, type BroadcastBenchResult } from './harness/bench.js';
 export { serve, SERVE_DEFAULTS, type ServeOptions } from './serve.js';

@@ -4,12 +4,10 @@ import type { LogEntry } from './types.js';
 export class LogRing {
   readonly #items: LogEntry[] = [];
   #next = 0;
-  #total = 0;
 
   constructor(readonly capacity: number) {}
 
   push(entry: LogEntry): void {
-    this.#total++;
     if (this.capacity === 0) return;
     if (this.#items.length < this.capacity) {
       this.#items.push(entry);
@@ -22,10 +20,5 @@ export class LogRing {
   /** Oldest first. */
   entries(): LogEntry[] {
     return [...this.#items.slice(this.#next), ...this.#items.slice(0, this.#next)];
-  }
-
-  /** Entries ever pushed, including those the ring no longer holds. */
-  get total(): number {
-    return this.#total;
   }
 }

@@ -27,7 +27,7 @@ export interface ResolvedDeviceOptions {
   logCapacity: number;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -37,6 +37,11 @@ export function checkInt(value: unknown, what: string, min: number, max: number)
     throw new TwincoreRangeError(`${what} must be an integer in ${min}..${max}, got ${value}`);
   }
   return value;
+}
+
+/** checkInt for an optional value: `def` when it is undefined. */
+export function optInt(value: unknown, what: string, def: number, min: number, max: number): number {
+  return value === undefined ? def : checkInt(value, what, min, max);
 }
 
 export function checkName(value: unknown, what: string): string {

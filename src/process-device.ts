@@ -15,12 +15,13 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-import { LOOPBACK_HOST, PROCESS_DEVICE_DEFAULTS, PROFILES, WS_PATH, type Profile } from './defaults.js';
+import { PROCESS_DEVICE_DEFAULTS, PROFILES, loopbackUrls, type Profile } from './defaults.js';
 import type { DeviceEvents } from './device.js';
 import { ProcessDeviceError, TwincoreRangeError, TwincoreTypeError, UnsupportedError } from './errors.js';
 import { LogRing } from './log-ring.js';
 import { packageRoot } from './native.js';
-import { checkInt, resolveDeviceOptions, type DeviceOptions } from './options.js';
+import { checkInt, optInt, resolveDeviceOptions, type DeviceOptions } from './options.js';
+import { within } from './time.js';
 import type { DeviceCounters, FaultKind, LogEntry, StopReport } from './types.js';
 
 export type Sanitizer = 'asan' | 'tsan';
@@ -153,12 +154,9 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
       throw new TwincoreRangeError(`options.sanitizer must be one of ${SANITIZERS.join(', ')}, got '${String(sanitizer)}'`);
     }
     if (env !== undefined && (typeof env !== 'object' || env === null)) throw new TwincoreTypeError('options.env must be an object');
-    const readyMs = readyTimeoutMs === undefined ? PROCESS_DEVICE_DEFAULTS.readyTimeoutMs
-      : checkInt(readyTimeoutMs, 'options.readyTimeoutMs', 1, 600_000);
-    const stopMs = stopTimeoutMs === undefined ? PROCESS_DEVICE_DEFAULTS.stopTimeoutMs
-      : checkInt(stopTimeoutMs, 'options.stopTimeoutMs', 1, 600_000);
-    const maxSec = maxSeconds === undefined ? PROCESS_DEVICE_DEFAULTS.maxSeconds
-      : checkInt(maxSeconds, 'options.maxSeconds', 1, 86_400);
+    const readyMs = optInt(readyTimeoutMs, 'options.readyTimeoutMs', PROCESS_DEVICE_DEFAULTS.readyTimeoutMs, 1, 600_000);
+    const stopMs = optInt(stopTimeoutMs, 'options.stopTimeoutMs', PROCESS_DEVICE_DEFAULTS.stopTimeoutMs, 1, 600_000);
+    const maxSec = optInt(maxSeconds, 'options.maxSeconds', PROCESS_DEVICE_DEFAULTS.maxSeconds, 1, 86_400);
     const opts = resolveDeviceOptions(deviceOptions);
     const file = binary ?? deviceBinary(sanitizer);
     if (!existsSync(file)) {
@@ -235,7 +233,7 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
       return device;
     } catch (e) {
       child.kill('SIGKILL');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+      await within(2000, exited);
       if (e instanceof ProcessDeviceError) {
         e.stderr = stderr.join('');
         if (e.stderr) e.message += `\n${e.stderr.trimEnd()}`;
@@ -257,11 +255,11 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
   }
 
   get url(): string {
-    return `ws://${LOOPBACK_HOST}:${this.port}${WS_PATH}`;
+    return loopbackUrls(this.port).wsUrl;
   }
 
   get httpUrl(): string {
-    return `http://${LOOPBACK_HOST}:${this.port}/`;
+    return loopbackUrls(this.port).httpUrl;
   }
 
   get running(): boolean {
@@ -295,11 +293,7 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
 
   async #stop(): Promise<StopReport> {
     if (!this.#exitInfo) this.#child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), this.#stopTimeoutMs); });
-    const first = await Promise.race([this.#exited, timedOut]);
-    clearTimeout(timer);
-    if (first === 'timeout') this.#child.kill('SIGKILL');
+    if ((await within(this.#stopTimeoutMs, this.#exited)) === 'timeout') this.#child.kill('SIGKILL');
     const { code, signal } = await this.#exited;
     return {
       exitCode: code,

@@ -12,7 +12,6 @@
 // stop and removes them, so a second Ctrl-C falls back to Node's default (immediate exit; the
 // addon's exit hook still stops the device). All listeners and timers are removed before the
 // promise resolves.
-import { LOOPBACK_HOST } from './defaults.js';
 import { Device } from './device.js';
 import { DeviceStartError, TwincoreRangeError, TwincoreTypeError } from './errors.js';
 import { checkInt, resolveProfile } from './options.js';
@@ -94,7 +93,7 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
     device.on('log', (level, line) => {
       if (level === 'warn' || level === 'error') print(`device ${level}: ${line}`);
     });
-    const url = `http://${LOOPBACK_HOST}:${device.port}/`;
+    const url = device.httpUrl;
     print(`twincore: reference firmware on the simulated ${base.name} — open ${url}`);
     print(`twincore: WebSocket ${device.url}, counters ${url}stats; Ctrl-C to stop`);
     options.onReady?.(url);

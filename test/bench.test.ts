@@ -24,9 +24,7 @@ describe('runBroadcastBench', () => {
     expect(r.twin.delivered + r.twin.dropped).toBeGreaterThanOrEqual(r.twin.expected);
     expect(r.twin.delivered + r.twin.dropped).toBeLessThanOrEqual(r.twin.expected + 1 + 2);
     expect(r.twin.heapPerIdleClient).toBeGreaterThan(0);
-    expect(Number.isFinite(r.ws.heapPerConnectionRaw)).toBe(true);
     expect(Number.isFinite(r.ratio.msgsPerSec)).toBe(true);
     expect(Number.isFinite(r.ratio.cpuPerDelivery)).toBe(true);
-    expect(JSON.parse(JSON.stringify(r))).toMatchObject({ workload: r.workload });
   }, 30_000);
 });

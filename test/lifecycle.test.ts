@@ -151,6 +151,7 @@ describe('twincore serve', () => {
     try {
       await waitFor(() => /http:\/\/127\.0\.0\.1:\d+\//.test(out), 10_000, 'the serve URL');
       const port = Number(/http:\/\/127\.0\.0\.1:(\d+)\//.exec(out)![1]);
+      expect((await fetch(`http://127.0.0.1:${port}/stats`)).status).toBe(200);
       const { sockets } = await openClients(`ws://127.0.0.1:${port}/ws`, 3);
       sockets[0].send(JSON.stringify({ cmd: 'start', rate: 200, size: 128 }));
       await new Promise((r) => setTimeout(r, 200));

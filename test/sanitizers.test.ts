@@ -127,7 +127,7 @@ for (const sanitizer of ['asan', 'tsan'] as Sanitizer[]) {
       if (r.stop?.sanitizerReports.length) {
         console.log(`[${sanitizer}] sanitizer reports:\n${r.stop.sanitizerReports.join('\n\n')}`);
       }
-      if (r.violations.length) console.log(`[${sanitizer}] violations:\n${r.violations.join('\n')}`);
+      if (r.violations.length) console.log(`[${sanitizer}] violations:\n${r.violations.map((v) => `[${v.invariant}] ${v.detail}`).join('\n')}`);
       expect(r.error).toBeUndefined();
       expect(r.stop?.sanitizerReports).toEqual([]);
       expect(r.stop).toMatchObject({ exitCode: 0, signal: null });

@@ -16,9 +16,10 @@ import { runInNewContext } from 'node:vm';
 
 import WebSocket, { WebSocketServer } from 'ws';
 
-import { LOOPBACK_HOST, PROFILES } from '../defaults.js';
+import { LOOPBACK_HOST, PROFILES, loopbackUrls } from '../defaults.js';
 import { Device } from '../device.js';
 import { checkInt } from '../options.js';
+import { sleep, within } from '../time.js';
 import { fetchStats } from './stats-client.js';
 
 export interface BroadcastBenchOptions {
@@ -77,8 +78,6 @@ function telemetry(seq: number, ts: number, size: number): string {
   return head + 'x'.repeat(Math.max(0, size - head.length - 2)) + '"}';
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 let gcFn: (() => void) | undefined;
 function gc(): void {
   if (!gcFn) {
@@ -133,8 +132,7 @@ class Counters {
     if (this.#perClient.every((c) => c >= expect)) return;
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const r = await Promise.race([all.then(() => 'all' as const), sleep(50).then(() => 'tick' as const)]);
-      if (r === 'all') return;
+      if ((await within(50, all)) !== 'timeout') return;
       const now = performance.now();
       if (now > deadline) return;
       if (sendingDone() && this.lastAt && now - this.lastAt > quietMs) return;
@@ -146,7 +144,7 @@ class Counters {
       if (ws.readyState === WebSocket.CLOSED) return;
       const closed = once(ws, 'close');
       ws.close(1000);
-      await Promise.race([closed, sleep(2000)]);
+      await within(2000, closed);
       ws.terminate();
     }));
   }
@@ -212,7 +210,7 @@ export async function runBroadcastBench(options: BroadcastBenchOptions = {}): Pr
   });
   let twin: BroadcastBenchResult['twin'];
   let clientHeapPerConnection = 0;
-  const statsUrl = `http://${LOOPBACK_HOST}:${device.port}/stats`;
+  const { statsUrl } = loopbackUrls(device.port);
   try {
     // Memory: K idle clients, after a warm-up round (first use of the client code allocates
     // more than a connection's share). One anchor client stays connected throughout: its onPoll
@@ -259,7 +257,7 @@ export async function runBroadcastBench(options: BroadcastBenchOptions = {}): Pr
   // (b) ws in this process.
   const wss = new WebSocketServer({ host: LOOPBACK_HOST, port: 0, perMessageDeflate: false });
   await once(wss, 'listening');
-  const url = `ws://${LOOPBACK_HOST}:${(wss.address() as AddressInfo).port}/ws`;
+  const url = loopbackUrls((wss.address() as AddressInfo).port).wsUrl;
   let wsSide: BroadcastBenchResult['ws'];
   try {
     const warm = new Counters();

@@ -1,7 +1,7 @@
 // runEchoChurn(): the TCP connection churn against the line-echo firmware (firmware/EchoFirmware.h),
 // the sanitizer churn: clients connect, echo lines and end sessions four ways while the loop task
-// writes ticks. (The WebSocket stress run is runEchoChurn() in stress.ts; the CLI runs this one as
-// `--scenario echo-churn`.) Like runEchoChurn it never prints: an emitter ('start', 'tick', 'done')
+// writes ticks. (The WebSocket stress run is runStress() in stress.ts; the CLI runs this one as
+// `--scenario echo-churn`.) Like runStress it never prints: an emitter ('start', 'tick', 'done')
 // and a `result` promise that always resolves.
 //
 // Bounds: sessions start only while the run is younger than durationMs and fewer than
@@ -13,17 +13,18 @@ import type net from 'node:net';
 
 import { PROFILES, STRESS_DEFAULTS } from '../defaults.js';
 import { TwincoreRangeError, TwincoreTypeError, UnsupportedError } from '../errors.js';
-import { checkInt, resolveConfig, resolveProfile, type ConfigInput, type ProfileInput } from '../options.js';
+import { optInt, resolveConfig, resolveProfile, type ConfigInput, type ProfileInput } from '../options.js';
+import { within } from '../time.js';
 import type { DeviceCounters, StopReport } from '../types.js';
 import { ENDINGS, runEchoSession, type Ending } from './echo-client.js';
-import type { Violation } from './oracle.js';
+import { checkStop, type Violation } from './oracle.js';
 import { createRng, pickWeighted, randInt, type Rng } from './rng.js';
-import { LOCAL_TARGETS, startTarget, type LocalTargetName as TargetName, type Target } from './targets.js';
+import { LOCAL_TARGETS, startTarget, type LocalTargetName, type Target } from './targets.js';
 
 export interface EchoChurnOptions {
   /** Default 'addon'. */
-  target?: TargetName;
-  /** Default 'echo' (the only scenario so far; see SCENARIOS). */
+  target?: LocalTargetName;
+  /** Default 'echo', the only firmware the churn has a client for. */
   firmware?: string;
   profile?: ProfileInput;
   /** Extra firmware config; tickMs below is merged in unless config sets it. */
@@ -45,7 +46,7 @@ export interface EchoChurnOptions {
 }
 
 export interface ResolvedEchoChurnOptions {
-  target: TargetName;
+  target: LocalTargetName;
   firmware: string;
   profile: ReturnType<typeof resolveProfile>;
   config: Record<string, string>;
@@ -88,7 +89,7 @@ export interface EchoChurnProgress {
 
 export interface EchoChurnStart {
   kind: 'echo-churn';
-  target: TargetName;
+  target: LocalTargetName;
   port: number;
   options: ResolvedEchoChurnOptions;
 }
@@ -96,7 +97,7 @@ export interface EchoChurnStart {
 export interface EchoChurnResult {
   kind: 'echo-churn';
   ok: boolean;
-  target: TargetName;
+  target: LocalTargetName;
   firmware: string;
   profile: string;
   seed: number;
@@ -118,11 +119,6 @@ export interface EchoChurnEvents {
   done: [result: EchoChurnResult];
 }
 
-// Scenarios by firmware: the client behaviour that exercises it. The WebSocket firmware adds its
-// scenario here.
-type SessionRunner = typeof runEchoSession;
-const SCENARIOS: Readonly<Record<string, SessionRunner>> = { echo: runEchoSession };
-
 const MAX_VIOLATIONS_KEPT = 50;
 
 export function resolveEchoChurnOptions(options: EchoChurnOptions = {}): ResolvedEchoChurnOptions {
@@ -133,19 +129,17 @@ export function resolveEchoChurnOptions(options: EchoChurnOptions = {}): Resolve
     throw new TwincoreRangeError(`target must be one of ${LOCAL_TARGETS.join(', ')}, got '${String(target)}'`);
   }
   const firmware = options.firmware ?? d.firmware;
-  if (!SCENARIOS[firmware]) {
-    throw new UnsupportedError(`no stress scenario for firmware '${firmware}' (have: ${Object.keys(SCENARIOS).join(', ')})`);
+  if (firmware !== 'echo') {
+    throw new UnsupportedError(`no stress scenario for firmware '${firmware}' (have: echo)`);
   }
-  const int = (v: number | undefined, name: string, def: number, min: number, max: number): number =>
-    v === undefined ? def : checkInt(v, name, min, max);
-  const tickMs = int(options.tickMs, 'tickMs', d.tickMs, 0, 3_600_000);
+  const tickMs = optInt(options.tickMs, 'tickMs', d.tickMs, 0, 3_600_000);
   const config = { tickMs: String(tickMs), ...resolveConfig(options.config) };
   const endings = Object.fromEntries(ENDINGS.map((e) => [e, 1])) as Record<Ending, number>;
   if (options.endings !== undefined) {
     for (const e of ENDINGS) endings[e] = 0;
     for (const [k, w] of Object.entries(options.endings)) {
       if (!ENDINGS.includes(k as Ending)) throw new TwincoreRangeError(`endings.${k}: unknown ending (known: ${ENDINGS.join(', ')})`);
-      endings[k as Ending] = int(w, `endings.${k}`, 0, 0, 1000);
+      endings[k as Ending] = optInt(w, `endings.${k}`, 0, 0, 1000);
     }
     if (ENDINGS.every((e) => endings[e] === 0)) throw new TwincoreRangeError('endings: at least one weight must be > 0');
   }
@@ -154,15 +148,15 @@ export function resolveEchoChurnOptions(options: EchoChurnOptions = {}): Resolve
     firmware,
     profile: resolveProfile(options.profile ?? PROFILES.esp32!.name),
     config,
-    clients: int(options.clients, 'clients', d.clients, 1, 1000),
-    durationMs: int(options.durationMs, 'durationMs', d.durationMs, 1, 24 * 3_600_000),
-    maxConnections: int(options.maxConnections, 'maxConnections', d.maxConnections, 1, 100_000_000),
+    clients: optInt(options.clients, 'clients', d.clients, 1, 1000),
+    durationMs: optInt(options.durationMs, 'durationMs', d.durationMs, 1, 24 * 3_600_000),
+    maxConnections: optInt(options.maxConnections, 'maxConnections', d.maxConnections, 1, 100_000_000),
     tickMs,
-    seed: int(options.seed, 'seed', d.seed, 0, 0xffff_ffff),
-    maxLinesPerSession: int(options.maxLinesPerSession, 'maxLinesPerSession', d.maxLinesPerSession, 1, 10_000),
-    opTimeoutMs: int(options.opTimeoutMs, 'opTimeoutMs', d.opTimeoutMs, 1, 600_000),
-    drainTimeoutMs: int(options.drainTimeoutMs, 'drainTimeoutMs', d.drainTimeoutMs, 0, 600_000),
-    tickIntervalMs: int(options.tickIntervalMs, 'tickIntervalMs', d.tickIntervalMs, 10, 60_000),
+    seed: optInt(options.seed, 'seed', d.seed, 0, 0xffff_ffff),
+    maxLinesPerSession: optInt(options.maxLinesPerSession, 'maxLinesPerSession', d.maxLinesPerSession, 1, 10_000),
+    opTimeoutMs: optInt(options.opTimeoutMs, 'opTimeoutMs', d.opTimeoutMs, 1, 600_000),
+    drainTimeoutMs: optInt(options.drainTimeoutMs, 'drainTimeoutMs', d.drainTimeoutMs, 0, 600_000),
+    tickIntervalMs: optInt(options.tickIntervalMs, 'tickIntervalMs', d.tickIntervalMs, 10, 60_000),
     endings,
   };
 }
@@ -222,7 +216,6 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
     this.emit('start', { kind: 'echo-churn', target: o.target, port: target.port, options: o });
 
     const rng: Rng = createRng(o.seed);
-    const runner = SCENARIOS[o.firmware]!;
     const sockets = new Set<net.Socket>();
     const t0 = Date.now();
     const deadline = t0 + o.durationMs;
@@ -251,7 +244,7 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
         const lines = Array.from({ length: lineCount }, (_, i) => `c${index}-s${seq}-l${i}-${'x'.repeat(randInt(rng, 0, 200))}`);
         const ending = pickWeighted(rng, o.endings);
         active++;
-        const r = await runner({ port: target.port, id: `c${index}/s${seq}`, lines, ending, opTimeoutMs: o.opTimeoutMs, sockets });
+        const r = await runEchoSession({ port: target.port, id: `c${index}/s${seq}`, lines, ending, opTimeoutMs: o.opTimeoutMs, sockets });
         active--;
         if (r.connected) stats.connections++;
         else stats.connectFailures++;
@@ -271,19 +264,14 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
     const clients = Promise.all(Array.from({ length: o.clients }, (_, i) => client(i)));
     // Drain: once the deadline passes, in-flight sessions get drainTimeoutMs more.
     const remaining = Math.max(0, deadline - Date.now());
-    let drainTimer: NodeJS.Timeout | undefined;
-    const drained = await Promise.race([
-      clients.then(() => true),
-      new Promise<boolean>((r) => { drainTimer = setTimeout(() => r(false), remaining + o.drainTimeoutMs); }),
-    ]);
-    clearTimeout(drainTimer);
+    const drained = (await within(remaining + o.drainTimeoutMs, clients)) !== 'timeout';
     const durationMs = Date.now() - t0;
     if (!drained) {
       this.#aborted = true;
       stats.stragglers = sockets.size;
       addViolation(`${sockets.size} session(s) still running ${o.drainTimeoutMs} ms after the deadline`, 'bounded-drain');
       for (const s of sockets) s.destroy();
-      await Promise.race([clients, new Promise((r) => setTimeout(r, 1000))]);
+      await within(1000, clients);
     }
     clearInterval(ticker);
     this.emit('tick', progress());
@@ -302,23 +290,11 @@ export function runEchoChurn(options: EchoChurnOptions = {}): EchoChurnRun {
 }
 
 /** The echo churn's end-of-run invariants (the per-session ones are checked as it runs). */
-export function checkEchoChurn({ target, stats, stop }: { target: TargetName; stats: EchoChurnStats; stop: StopReport }): Violation[] {
-  const v: Violation[] = [];
+export function checkEchoChurn({ target, stats, stop }: { target: LocalTargetName; stats: EchoChurnStats; stop: StopReport }): Violation[] {
+  const v = checkStop(stop, { device: `${target} device`, servers: true });
   const add = (invariant: string, detail: string): void => { v.push({ invariant, detail }); };
-  if (stop.sanitizerReports.length > 0) {
-    add('no-sanitizer-report', `${stop.sanitizerReports.length} sanitizer report(s); the first:\n${stop.sanitizerReports[0]}`);
-  }
-  if (stop.signal) add('no-crash', `the device process died of ${stop.signal}`);
-  else if (stop.exitCode !== 0) add('no-crash', `the device exited with code ${stop.exitCode}`);
   const c = stop.counters;
-  if (!c) {
-    add('clean-stop', `the ${target} device reported no final counters`);
-    return v;
-  }
-  if (c.clientsAlive !== 0) add('clean-stop', `${c.clientsAlive} AsyncClient(s) alive after stop`);
-  if (c.connectionsOpen !== 0) add('clean-stop', `${c.connectionsOpen} connection(s) open after stop`);
-  if (c.threadsAlive !== 0) add('clean-stop', `${c.threadsAlive} device thread(s) alive after stop`);
-  if (c.serversListening !== 0) add('clean-stop', `${c.serversListening} server(s) listening after stop`);
+  if (!c) return v;
   // Every session that got an echo was accepted by the device.
   if (c.connectionsTotal < stats.sessionsCompleted) {
     add('echo-session', `the device accepted ${c.connectionsTotal} connections, fewer than the ${stats.sessionsCompleted} sessions served`);

@@ -9,6 +9,7 @@
 import net from 'node:net';
 
 import { LOOPBACK_HOST } from '../defaults.js';
+import { within } from '../time.js';
 
 export type Ending = 'graceful' | 'reset' | 'quit' | 'close-from-loop';
 export const ENDINGS: readonly Ending[] = ['graceful', 'reset', 'quit', 'close-from-loop'];
@@ -116,13 +117,7 @@ class LineSocket {
 
   /** True if the peer closed the connection within timeoutMs. */
   async waitClosed(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const r = await Promise.race([
-      this.closed.then(() => true),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); }),
-    ]);
-    clearTimeout(timer);
-    return r;
+    return (await within(timeoutMs, this.closed)) !== 'timeout';
   }
 
   /** Lines received but never consumed. */

@@ -97,6 +97,14 @@ export function analyzeSeqs(ranges: SeqRanges): SeqAnalysis {
     return n;
   };
   const add = (a: number, b: number): void => {
+    const last = seen[seen.length - 1];
+    if (!last || a >= last[0]) {
+      // In order (the usual case): [a, b] can only touch the last interval, so extending it or
+      // appending gives what the sort and merge below would, in O(1).
+      if (last && a <= last[1] + 1) last[1] = Math.max(last[1], b);
+      else seen.push([a, b]);
+      return;
+    }
     seen.push([a, b]);
     seen.sort((p, q) => p[0] - q[0]);
     const merged: [number, number][] = [];
@@ -183,6 +191,30 @@ export interface OracleInput {
   stop: StopReport | null;
 }
 
+/** The checks on a local device's stop report, shared by the stress run and the echo churn: no
+ *  sanitizer report, no crash, and the final counters at zero. `device` names the device in the
+ *  missing-counters message; `heap` and `servers` add the heapUsed and serversListening checks. */
+export function checkStop(stop: StopReport, opts: { device?: string; heap?: boolean; servers?: boolean } = {}): Violation[] {
+  const v: Violation[] = [];
+  const add = (invariant: Invariant, detail: string): void => { v.push({ invariant, detail }); };
+  if (stop.sanitizerReports.length > 0) {
+    add('no-sanitizer-report', `${stop.sanitizerReports.length} sanitizer report(s); the first:\n${stop.sanitizerReports[0]}`);
+  }
+  if (stop.signal) add('no-crash', `the device process died of ${stop.signal}`);
+  else if (stop.exitCode !== 0) add('no-crash', `the device exited with code ${stop.exitCode}`);
+  const c = stop.counters;
+  if (!c) {
+    add('clean-stop', `the ${opts.device ?? 'device'} reported no final counters`);
+    return v;
+  }
+  if (c.clientsAlive !== 0) add('clean-stop', `${c.clientsAlive} AsyncClient(s) alive after stop`);
+  if (c.connectionsOpen !== 0) add('clean-stop', `${c.connectionsOpen} connection(s) open after stop`);
+  if (opts.heap && c.heapUsed !== 0) add('clean-stop', `${c.heapUsed} heap byte(s) still held after stop`);
+  if (c.threadsAlive !== 0) add('clean-stop', `${c.threadsAlive} device thread(s) alive after stop`);
+  if (opts.servers && c.serversListening !== 0) add('clean-stop', `${c.serversListening} server(s) listening after stop`);
+  return v;
+}
+
 /** Every violated invariant; empty when the run is clean. */
 export function checkInvariants(input: OracleInput): Violation[] {
   const v: Violation[] = [];
@@ -193,24 +225,8 @@ export function checkInvariants(input: OracleInput): Violation[] {
   if (!input.aliveAtEnd) add('no-crash', 'the device was not running at the end of the run');
   const stop = input.stop;
   if (local) {
-    if (!stop) {
-      add('no-crash', 'the device was not stopped (no stop report)');
-    } else {
-      if (stop.sanitizerReports.length > 0) {
-        add('no-sanitizer-report', `${stop.sanitizerReports.length} sanitizer report(s); the first:\n${stop.sanitizerReports[0]}`);
-      }
-      if (stop.signal) add('no-crash', `the device process died of ${stop.signal}`);
-      else if (stop.exitCode !== 0) add('no-crash', `the device exited with code ${stop.exitCode}`);
-      const c = stop.counters;
-      if (!c) {
-        add('clean-stop', 'the device reported no final counters');
-      } else {
-        if (c.clientsAlive !== 0) add('clean-stop', `${c.clientsAlive} AsyncClient(s) alive after stop`);
-        if (c.connectionsOpen !== 0) add('clean-stop', `${c.connectionsOpen} connection(s) open after stop`);
-        if (c.heapUsed !== 0) add('clean-stop', `${c.heapUsed} heap byte(s) still held after stop`);
-        if (c.threadsAlive !== 0) add('clean-stop', `${c.threadsAlive} device thread(s) alive after stop`);
-      }
-    }
+    if (!stop) add('no-crash', 'the device was not stopped (no stop report)');
+    else v.push(...checkStop(stop, { heap: true }));
   }
 
   // Connect/disconnect balance.

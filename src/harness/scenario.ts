@@ -3,7 +3,7 @@
 // how long each session lasts, when each fault fires and whom it hits) fixed by the seed alone.
 // (Timing still varies run to run: the seed fixes the choices, not the interleaving.)
 import { TwincoreRangeError, TwincoreTypeError } from '../errors.js';
-import { checkInt, resolveConfig, resolveProfile, type ConfigInput, type ProfileInput } from '../options.js';
+import { checkInt, isPlainObject, resolveConfig, resolveProfile, type ConfigInput, type ProfileInput } from '../options.js';
 import type { Profile } from '../defaults.js';
 import { WS_STRESS_DEFAULTS } from './defaults.js';
 import { createRng, randInt, type Rng } from './rng.js';
@@ -202,10 +202,6 @@ export interface ScenarioOverrides {
   firmwareConfig?: ConfigInput;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function checkRange(v: unknown, what: string, min: number, max: number): Range {
   if (!Array.isArray(v) || v.length !== 2) throw new TwincoreTypeError(`${what} must be [min, max]`);
   const a = checkInt(v[0], `${what}[0]`, min, max);
@@ -218,7 +214,7 @@ const MAX_MS = 24 * 3_600_000;
 
 function checkGroup(g: unknown, i: number): ClientGroup {
   const w = `scenario.clients[${i}]`;
-  if (!isObject(g)) throw new TwincoreTypeError(`${w} must be an object`);
+  if (!isPlainObject(g)) throw new TwincoreTypeError(`${w} must be an object`);
   const known = new Set(['count', 'behaviour', 'joinWithinMs', 'sessionMs', 'pauseMs', 'readMs', 'burst', 'intervalMs', 'messageSize']);
   for (const k of Object.keys(g)) if (!known.has(k)) throw new TwincoreTypeError(`${w}.${k} is not a client group field`);
   if (!BEHAVIOURS.includes(g.behaviour as Behaviour)) {
@@ -237,7 +233,7 @@ function checkGroup(g: unknown, i: number): ClientGroup {
 
 function checkFault(f: unknown, i: number): FaultSpec {
   const w = `scenario.faults[${i}]`;
-  if (!isObject(f)) throw new TwincoreTypeError(`${w} must be an object`);
+  if (!isPlainObject(f)) throw new TwincoreTypeError(`${w} must be an object`);
   for (const k of Object.keys(f)) {
     if (!['atMs', 'kind', 'count', 'everyMs', 'untilMs'].includes(k)) throw new TwincoreTypeError(`${w}.${k} is not a fault field`);
   }
@@ -285,7 +281,7 @@ export function resolveScenario(input: string | Scenario = WS_STRESS_DEFAULTS.sc
     src = SCENARIOS[input];
     if (!src) throw new TwincoreRangeError(`unknown scenario '${input}' (known: ${Object.keys(SCENARIOS).join(', ')}, echo-churn)`);
   }
-  if (!isObject(src)) throw new TwincoreTypeError('scenario must be a name or an object');
+  if (!isPlainObject(src)) throw new TwincoreTypeError('scenario must be a name or an object');
   const s = src;
   for (const k of Object.keys(s)) {
     if (!['name', 'description', 'seed', 'durationMs', 'clients', 'broadcast', 'faults', 'device'].includes(k)) {
@@ -297,10 +293,10 @@ export function resolveScenario(input: string | Scenario = WS_STRESS_DEFAULTS.sc
   }
   if (!Array.isArray(s.clients)) throw new TwincoreTypeError('scenario.clients must be an array');
   if (!Array.isArray(s.faults ?? [])) throw new TwincoreTypeError('scenario.faults must be an array');
-  if (!isObject(s.broadcast)) throw new TwincoreTypeError('scenario.broadcast must be an object');
+  if (!isPlainObject(s.broadcast)) throw new TwincoreTypeError('scenario.broadcast must be an object');
   const b = s.broadcast;
   const device = s.device === undefined ? {} : s.device;
-  if (!isObject(device)) throw new TwincoreTypeError('scenario.device must be an object');
+  if (!isPlainObject(device)) throw new TwincoreTypeError('scenario.device must be an object');
   for (const k of Object.keys(device)) {
     if (!['profile', 'firmwareConfig', 'fitLimits'].includes(k)) throw new TwincoreTypeError(`scenario.device.${k} is not a device field`);
   }
@@ -328,7 +324,7 @@ export function resolveScenario(input: string | Scenario = WS_STRESS_DEFAULTS.sc
     const total = checkInt(overrides.clients, 'clients', 1, 1000);
     out.clients = scaleClients(out.clients, total);
   }
-  if (out.clients.reduce((n, g) => n + g.count, 0) > 1000) throw new TwincoreRangeError('a scenario may have at most 1000 clients');
+  if (totalClients(out) > 1000) throw new TwincoreRangeError('a scenario may have at most 1000 clients');
   return out;
 }
 

@@ -79,7 +79,6 @@ export class StatsSampler {
   last: RefStats | null = null;
   maxQueueDepth = 0;
   samples = 0;
-  failures = 0;
   #timer: NodeJS.Timeout | undefined;
   #inFlight: Promise<void> | undefined;
   #stopped = false;
@@ -102,8 +101,6 @@ export class StatsSampler {
       this.last = s;
       this.samples++;
       this.maxQueueDepth = Math.max(this.maxQueueDepth, deepestQueue(s));
-    } else {
-      this.failures++;
     }
     return s;
   }

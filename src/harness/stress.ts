@@ -11,13 +11,14 @@
 // clients whose loops overrun the deadline by 2 x opTimeoutMs are abandoned (and closed).
 import { EventEmitter } from 'node:events';
 
-import { checkInt, type ConfigInput, type ProfileInput } from '../options.js';
+import { optInt, type ConfigInput, type ProfileInput } from '../options.js';
+import { sleep, within } from '../time.js';
 import type { DeviceCounters, StopReport } from '../types.js';
 import { WS_STRESS_DEFAULTS } from './defaults.js';
 import { runEchoChurn, type EchoChurnOptions, type EchoChurnRun } from './echo-churn.js';
 import { checkInvariants, type ServerCounts, type Violation } from './oracle.js';
 import {
-  ADDON_ONLY_FAULTS, BEHAVIOURS, FAULT_NAMES, buildSchedule, deviceFor, resolveScenario, totalClients,
+  ADDON_ONLY_FAULTS, BEHAVIOURS, buildSchedule, deviceFor, resolveScenario, totalClients,
   type FaultEvent, type FaultName, type Scenario, type Schedule,
 } from './scenario.js';
 import { StatsSampler, type RefStats } from './stats-client.js';
@@ -153,25 +154,16 @@ export function resolveStressOptions(options: StressOptions = {}): ResolvedStres
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
     ...(options.firmwareConfig !== undefined ? { firmwareConfig: options.firmwareConfig } : {}),
   });
-  const int = (v: number | undefined, name: string, def: number, min: number, max: number): number =>
-    v === undefined ? def : checkInt(v, name, min, max);
   return {
     scenario,
     target: parseTarget(options.target ?? 'addon'),
     schedule: buildSchedule(scenario),
-    opTimeoutMs: int(options.opTimeoutMs, 'opTimeoutMs', d.opTimeoutMs, 1, 600_000),
-    drainTimeoutMs: int(options.drainTimeoutMs, 'drainTimeoutMs', d.drainTimeoutMs, 0, 600_000),
-    settleTimeoutMs: int(options.settleTimeoutMs, 'settleTimeoutMs', d.settleTimeoutMs, 0, 600_000),
-    statsIntervalMs: int(options.statsIntervalMs, 'statsIntervalMs', d.statsIntervalMs, 10, 60_000),
-    tickIntervalMs: int(options.tickIntervalMs, 'tickIntervalMs', d.tickIntervalMs, 10, 60_000),
+    opTimeoutMs: optInt(options.opTimeoutMs, 'opTimeoutMs', d.opTimeoutMs, 1, 600_000),
+    drainTimeoutMs: optInt(options.drainTimeoutMs, 'drainTimeoutMs', d.drainTimeoutMs, 0, 600_000),
+    settleTimeoutMs: optInt(options.settleTimeoutMs, 'settleTimeoutMs', d.settleTimeoutMs, 0, 600_000),
+    statsIntervalMs: optInt(options.statsIntervalMs, 'statsIntervalMs', d.statsIntervalMs, 10, 60_000),
+    tickIntervalMs: optInt(options.tickIntervalMs, 'tickIntervalMs', d.tickIntervalMs, 10, 60_000),
   };
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-function within<T>(ms: number, p: Promise<T>): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), Math.max(0, ms)); })])
-    .finally(() => clearTimeout(timer));
 }
 
 function serverCounts(s: RefStats): ServerCounts {
@@ -304,7 +296,6 @@ export class StressRun extends EventEmitter<StressEvents> {
 
     // The control client: starts the broadcast, later stops it and learns N.
     let phase: Phase = 'run';
-    let controlSeq = 0;
     const control = new WsSession('control', 'control', true, 1, ctx);
     sessions.push(control);
     const replies: Record<string, Record<string, unknown>> = {};
@@ -321,12 +312,11 @@ export class StressRun extends EventEmitter<StressEvents> {
 
     const t0 = Date.now();
     const progress = (): StressProgress => {
-      controlSeq = control.lastSeq;
       const last = sampler?.last ?? null;
       return {
         kind: 'ws', phase, elapsedMs: Date.now() - t0, durationMs: sc.durationMs,
         open: sessions.reduce((n, s) => n + (s.isOpen ? 1 : 0), 0), sessions: sessions.length,
-        connectFailures: counters.connectFailures, received: counters.telemetry, seq: controlSeq,
+        connectFailures: counters.connectFailures, received: counters.telemetry, seq: control.lastSeq,
         faultsRun: Object.values(faults.run).reduce((a, b) => a + b, 0),
         serverClients: last?.clients ?? null, dropped: last?.dropped ?? null, maxQueueDepth: sampler?.maxQueueDepth ?? 0,
         counters: tgt.counters(),
@@ -467,5 +457,3 @@ export function runStress(options: StressOptions | EchoChurnStressOptions = {}):
   }
   return new StressRun(resolveStressOptions(options as StressOptions));
 }
-
-export { FAULT_NAMES };

@@ -6,7 +6,7 @@
 //                no device lifecycle, no fault injection; its counters come from http://host/stats
 // Local targets are reached on 127.0.0.1 only; a URL target is the one way to leave the machine,
 // and only because the user typed that URL.
-import { LOOPBACK_HOST, WS_PATH } from '../defaults.js';
+import { WS_PATH, loopbackUrls } from '../defaults.js';
 import { Device } from '../device.js';
 import { TwincoreRangeError, TwincoreTypeError, UnsupportedError } from '../errors.js';
 import type { DeviceOptions } from '../options.js';
@@ -15,10 +15,6 @@ import type { DeviceCounters, FaultKind, StopReport } from '../types.js';
 
 export type LocalTargetName = 'addon' | 'asan' | 'tsan';
 export const LOCAL_TARGETS: readonly LocalTargetName[] = ['addon', 'asan', 'tsan'];
-/** @deprecated kept for the echo churn's callers; LOCAL_TARGETS */
-export const TARGET_NAMES = LOCAL_TARGETS;
-/** @deprecated LocalTargetName */
-export type TargetName = LocalTargetName;
 
 /** What a target can do: decides which checks and faults apply. */
 export type TargetKind = 'addon' | 'process' | 'url';
@@ -73,12 +69,14 @@ export interface Target {
   stop(): Promise<StopReport | null>;
 }
 
-function localUrls(port: number, wsPath: string): { wsUrl: string; statsUrl: string } {
-  return { wsUrl: `ws://${LOOPBACK_HOST}:${port}${wsPath}`, statsUrl: `http://${LOOPBACK_HOST}:${port}/stats` };
+/** The endpoints of a local target (127.0.0.1). */
+function localUrls(port: number): { wsUrl: string; statsUrl: string } {
+  const { wsUrl, statsUrl } = loopbackUrls(port);
+  return { wsUrl, statsUrl };
 }
 
 /** Starts (or, for a URL, just describes) a target. `options` are ignored for a URL. */
-export async function startTarget(spec: TargetSpec | LocalTargetName, options: DeviceOptions = {}, wsPath = WS_PATH): Promise<Target> {
+export async function startTarget(spec: TargetSpec | LocalTargetName, options: DeviceOptions = {}): Promise<Target> {
   const t = typeof spec === 'string' ? parseTarget(spec) : spec;
   if (t.kind === 'url') {
     const url = t.url;
@@ -98,7 +96,7 @@ export async function startTarget(spec: TargetSpec | LocalTargetName, options: D
     const device = await Device.start(options);
     let report: Promise<StopReport> | undefined;
     return {
-      name: 'addon', kind: 'addon', label: 'addon', port: device.port, ...localUrls(device.port, wsPath),
+      name: 'addon', kind: 'addon', label: 'addon', port: device.port, ...localUrls(device.port),
       canInjectFaults: true,
       injectFault: (kind, count) => device.injectFault(kind, count),
       counters: () => device.counters(),
@@ -111,7 +109,7 @@ export async function startTarget(spec: TargetSpec | LocalTargetName, options: D
   }
   const device = await ProcessDevice.start({ ...options, sanitizer: t.name === 'tsan' ? 'tsan' : 'asan' });
   return {
-    name: t.name, kind: 'process', label: t.name, port: device.port, ...localUrls(device.port, wsPath),
+    name: t.name, kind: 'process', label: t.name, port: device.port, ...localUrls(device.port),
     canInjectFaults: false,
     injectFault: () => { throw new UnsupportedError('fault injection is not available on the device process (use --target addon)'); },
     counters: () => device.counters(),

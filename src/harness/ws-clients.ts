@@ -9,6 +9,7 @@ import net from 'node:net';
 
 import WebSocket from 'ws';
 
+import { sleep, within } from '../time.js';
 import type { SessionEnd, SessionTrace } from './oracle.js';
 import { SeqRecorder } from './oracle.js';
 import { createRng, randInt, type Rng } from './rng.js';
@@ -31,17 +32,6 @@ export interface ClientContext {
 }
 
 const TM_RE = /^\{"t":"tm","seq":(\d+),"ts":\d+,"pad":"x*"\}$/;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-
-/** Resolves after ms, or earlier when `until` settles. */
-function sleepOr(ms: number, until: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    new Promise<void>((r) => { timer = setTimeout(r, Math.max(0, ms)); }),
-    until.then(() => undefined),
-  ]).finally(() => clearTimeout(timer));
-}
 
 function pick(rng: Rng, r: Range): number {
   return randInt(rng, r[0], r[1]);
@@ -295,10 +285,10 @@ export class WsSession {
     this.#expectEnd ??= 'harness';
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close(1000);
     else if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
-    await sleepOr(timeoutMs, this.closed);
+    await within(timeoutMs, this.closed);
     if (!this.#isClosed) {
       this.ws.terminate();
-      await sleepOr(1000, this.closed);
+      await within(1000, this.closed);
     }
   }
 }
@@ -332,28 +322,28 @@ export async function runClient(plan: ClientPlan, ctx: ClientContext, t0: number
     echoN = 0;
     switch (plan.behaviour) {
       case 'reader':
-        await sleepOr(untilDeadline(), s.closed);
+        await within(untilDeadline(), s.closed);
         break;
       case 'silent':
         s.ws.pause();
-        await sleepOr(untilDeadline(), s.closed);
+        await within(untilDeadline(), s.closed);
         break;
       case 'slow-reader':
         while (!over() && s.isOpen) {
           s.ws.pause();
-          await sleepOr(Math.min(untilDeadline(), pick(rng, plan.pauseMs)), s.closed);
+          await within(Math.min(untilDeadline(), pick(rng, plan.pauseMs)), s.closed);
           s.ws.resume();
-          await sleepOr(Math.min(untilDeadline(), pick(rng, plan.readMs)), s.closed);
+          await within(Math.min(untilDeadline(), pick(rng, plan.readMs)), s.closed);
         }
         break;
       case 'churn':
       case 'rst': {
         const hold = pick(rng, plan.sessionMs);
         if (hold >= untilDeadline()) {
-          await sleepOr(untilDeadline(), s.closed); // the last session survives into the drain
+          await within(untilDeadline(), s.closed); // the last session survives into the drain
           break;
         }
-        await sleepOr(hold, s.closed);
+        await within(hold, s.closed);
         if (s.isOpen && !s.ending) {
           if (plan.behaviour === 'rst') s.reset();
           else await s.close(ctx.opTimeoutMs);
@@ -363,7 +353,7 @@ export async function runClient(plan: ClientPlan, ctx: ClientContext, t0: number
       case 'flood':
         while (!over() && s.isOpen) {
           for (let i = 0; i < plan.burst && s.isOpen; i++) s.sendEcho(++echoN, 'flood', plan.messageSize);
-          await sleepOr(Math.min(untilDeadline(), plan.intervalMs), s.closed);
+          await within(Math.min(untilDeadline(), plan.intervalMs), s.closed);
         }
         break;
       case 'echo': {
@@ -376,15 +366,15 @@ export async function runClient(plan: ClientPlan, ctx: ClientContext, t0: number
             s.trace.echo!.timeouts++;
             break;
           }
-          await sleepOr(Math.min(untilDeadline(), plan.intervalMs), s.closed);
+          await within(Math.min(untilDeadline(), plan.intervalMs), s.closed);
         }
-        if (s.isOpen && !over()) await sleepOr(untilDeadline(), s.closed);
+        if (s.isOpen && !over()) await within(untilDeadline(), s.closed);
         break;
       }
     }
     if (!s.isClosed) {
       // Still open at the deadline: it survives into the drain (or the run was halted).
-      await sleepOr(untilDeadline(), s.closed);
+      await within(untilDeadline(), s.closed);
       if (!s.isClosed) return;
     }
     if (!over()) await sleep(Math.min(untilDeadline(), ctx.reconnectDelayMs));
