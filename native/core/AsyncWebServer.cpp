@@ -26,7 +26,7 @@ struct HttpConn {
   uint8_t* resp;             // the response being written (twincore::heap)
   uint32_t respLen, respOff;
   bool inList, inGrave, tcpClaimed, tcpDown, deleteOnExit, handedOff, responded;
-  bool rxActive;             // an onData dispatch is in our code (see AsyncWebSocket::_drainOffNet)
+  bool rxActive;             // an onData dispatch is in our code (see drainGraveOffNet in tc_graveyard.h)
   HttpConn *prev, *next, *graveNext;
   HttpConn() : parser(ws::HttpLimits()) {}
 };
@@ -115,12 +115,6 @@ bool AsyncWebServerRequest::send(int code, const char* contentType, const char* 
   return _srv->_respond(_conn, code, contentType, content, content ? std::strlen(content) : 0, extraHeaders);
 }
 
-bool AsyncWebServerRequest::_sendRaw(int code, const char* head, const char* body, size_t bodyLen) {
-  if (_sent || _taken) return false;
-  _sent = true;
-  return _srv->_respond(_conn, code, nullptr, body, bodyLen, head);
-}
-
 AsyncClient* AsyncWebServerRequest::_takeClient(const uint8_t** rest, size_t* restLen) {
   if (_sent || _taken) return nullptr;
   AsyncClient* ac = _srv->_take(_conn);
@@ -183,18 +177,7 @@ void AsyncWebServer::end() {
     _unrefLocked(c);
   }
   if (_guard.inScope()) return;  // inside our own callback: completes as it unwinds
-  for (;;) {
-    // At least once, grave or not: see AsyncWebSocket::_drainOffNet.
-    port::networkBarrier();
-    Lock gate(_guard.gate());
-    bool inFlight = false;
-    HttpConn* dead = detachGrave(_mu, _grave, [&inFlight](HttpConn* c) {
-      if (c->rxActive) inFlight = true;
-      return c->rxActive;
-    });
-    buryGrave(_mu, dead, [this](HttpConn* c) { _unrefLocked(c); });
-    if (!inFlight) break;
-  }
+  drainGraveOffNet(_guard, _mu, _grave, [this](HttpConn* c) { _unrefLocked(c); });
 }
 
 void AsyncWebServer::_waitQuiet() {
@@ -331,11 +314,7 @@ void AsyncWebServer::_closeTcp(HttpConn* c) {
   }
   _tcpDown(c);
   Lock lk(_mu);
-  if (!c->inGrave && c->tcp) {
-    c->inGrave = true;
-    c->graveNext = _grave;
-    _grave = c;
-  }
+  pushGrave(_grave, c);
 }
 
 AsyncClient* AsyncWebServer::_take(HttpConn* c) {
@@ -518,22 +497,19 @@ void AsyncWebServer::_onData(void* arg, AsyncClient* ac, void* data, size_t len)
   {
     Lock lk(s->_mu);
     if (c->tcpDown || c->tcpClaimed || c->responded) return;  // (drained at the next event)
-    c->refs++;
   }
+  // c stays alive to the end: `mark` holds a reference.
   size_t consumed = 0;
   const uint8_t* p = static_cast<const uint8_t*>(data);
   ws::HttpRequestParser::Result r = c->parser.feed(p, len, &consumed);
   if (r == ws::HttpRequestParser::Result::Error) {
-    int code = c->parser.errorStatus();
+    int code = c->parser.errorStatus() ? c->parser.errorStatus() : 400;
+    const char* why = reasonPhrase(code);
     c->parser.release();
-    s->_respond(c, code ? code : 400, "text/plain", reasonPhrase(code ? code : 400), std::strlen(reasonPhrase(code ? code : 400)), nullptr);
+    s->_respond(c, code, "text/plain", why, std::strlen(why), nullptr);
   } else if (r == ws::HttpRequestParser::Result::Done) {
     s->_dispatch(c, p + consumed, len - consumed);
     c->parser.release();
-  }
-  {
-    Lock lk(s->_mu);
-    s->_unrefLocked(c);
   }
   if (scope.topLevel()) s->_drain(ac);
 }
@@ -615,11 +591,7 @@ void AsyncWebServer::_onDisconnect(void* arg, AsyncClient* ac) {
   s->_tcpDown(c);
   {
     Lock lk(s->_mu);
-    if (c->deleteOnExit && !c->inGrave && c->tcp) {
-      c->inGrave = true;
-      c->graveNext = s->_grave;
-      s->_grave = c;
-    }
+    if (c->deleteOnExit) pushGrave(s->_grave, c);
     s->_unrefLocked(c);
   }
   if (scope.topLevel()) s->_drain(nullptr);

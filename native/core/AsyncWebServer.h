@@ -107,8 +107,6 @@ class AsyncWebServerRequest {
   // already closing (the server is ending) or a response was sent. *rest/*restLen: bytes that
   // followed the request head in the same segment (valid during the handler).
   AsyncClient* _takeClient(const uint8_t** rest, size_t* restLen);
-  AsyncWebServer* _server() const { return _srv; }
-  bool _sendRaw(int code, const char* head, const char* body, size_t bodyLen);
 
  private:
   friend class AsyncWebServer;

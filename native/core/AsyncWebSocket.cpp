@@ -47,6 +47,24 @@ bool writeSome(AsyncClient* ac, const uint8_t* p, size_t n, uint32_t& off, size_
   return off >= n;
 }
 
+// Under the server's _mu: drops the head of c's data queue.
+void popHead(ws::ClientState* c) {
+  c->q[c->qHead]->unref();
+  c->q[c->qHead] = nullptr;
+  c->qHead = uint8_t((c->qHead + 1) % kQueueLen);
+  c->qCount--;
+  c->qOff = 0;
+}
+
+// Under the server's _mu: writes what fits of the frame at the head of c's queue, and pops it
+// once it is all written. True when it was.
+bool writeHead(AsyncClient* ac, ws::ClientState* c, size_t& space, bool& wrote) {
+  ws::SharedBuffer* b = c->q[c->qHead];
+  if (!writeSome(ac, b->frameData(), b->frameLength(), c->qOff, space, wrote)) return false;
+  popHead(c);
+  return true;
+}
+
 bool writeSlot(AsyncClient* ac, ws::CtrlSlot& s, size_t& space, bool& wrote) {
   uint32_t off = s.off;
   bool done = writeSome(ac, s.bytes, s.len, off, space, wrote);
@@ -69,24 +87,13 @@ AsyncWebSocket::~AsyncWebSocket() {
     http = _httpServer;
   }
   if (http) http->removeHandler(this);
-  EventBox* e;
-  MessageBox* m;
-  HandshakeBox* h;
-  {
-    Lock lk(_mu);
-    e = _onEvent;
-    m = _onMessage;
-    h = _onHandshake;
-    _onEvent = nullptr;
-    _onMessage = nullptr;
-    _onHandshake = nullptr;
-  }
-  _setBox(e, static_cast<EventBox*>(nullptr));
-  _setBox(m, static_cast<MessageBox*>(nullptr));
-  _setBox(h, static_cast<HandshakeBox*>(nullptr));
+  _setBox(_onEvent, static_cast<EventBox*>(nullptr));
+  _setBox(_onMessage, static_cast<MessageBox*>(nullptr));
+  _setBox(_onHandshake, static_cast<HandshakeBox*>(nullptr));
 }
 
-// Releases one reference of a handler box; the last one destroys it (outside _mu).
+// Puts `fresh` (holding its one reference) in the slot and releases the slot's reference to the
+// old box; the last reference destroys it, outside _mu. Takes _mu.
 template <class B>
 void AsyncWebSocket::_setBox(B*& slot, B* fresh) {
   B* old;
@@ -108,6 +115,7 @@ B* AsyncWebSocket::_takeBox(B* slot) {
   return slot;
 }
 
+// Releases a reference taken with _takeBox; the last one destroys the box, outside _mu. Takes _mu.
 template <class B>
 void AsyncWebSocket::_dropBox(B* b) {
   bool last;
@@ -209,10 +217,7 @@ void AsyncWebSocket::_destroy(Client* c) {
 
 void AsyncWebSocket::_clearQueuesLocked(Client* c) {
   while (c->qCount) {
-    c->q[c->qHead]->unref();
-    c->q[c->qHead] = nullptr;
-    c->qHead = uint8_t((c->qHead + 1) % kQueueLen);
-    c->qCount--;
+    popHead(c);
   }
   c->qOff = 0;
   c->pong.len = c->ping.len = 0;
@@ -257,11 +262,7 @@ void AsyncWebSocket::_closeTcp(Client* c, bool abortIt) {
     // async_tcp; whichever comes first delivers the DISCONNECT.
     _tcpDown(c);
     Lock lk(_mu);
-    if (!c->inGrave && c->tcp) {
-      c->inGrave = true;
-      c->graveNext = _grave;
-      _grave = c;
-    }
+    pushGrave(_grave, c);
   }
 }
 
@@ -354,16 +355,19 @@ void AsyncWebSocket::_emit(Client* c, AwsEventType t, void* arg, uint8_t* data, 
 // ---------------------------------------------------------------------------------------------
 // Send path
 
-// Under _mu. Queues a framed buffer (the caller keeps its own reference). closeIt: the queue
-// was full and the client is to be closed (after unlocking).
-bool AsyncWebSocket::_enqueueLocked(Client* c, ws::SharedBuffer* buf, SendStatus& st, bool& closeIt) {
-  closeIt = false;
+// Under _mu. Queues a framed buffer (the caller keeps its own reference). A full queue with
+// close-on-full ends the client without a Close frame (there is no room for one): it is marked
+// as a finished close handshake, so the _flushLocked() that follows every enqueue (or, for a
+// broadcast past its close batch, the next poll's) reports it done and the TCP is closed.
+bool AsyncWebSocket::_enqueueLocked(Client* c, ws::SharedBuffer* buf, SendStatus& st) {
   if (c->qCount >= kQueueLen) {
     if (c->closeOnQueueFull) {
       st.closed++;
       _closedOnFull++;
       c->status = WS_DISCONNECTING;  // nothing more is queued to it
-      closeIt = true;
+      c->closeQueued = c->closeSent = c->peerClosed = true;
+      c->close.len = 0;
+      c->closeStartMs = port::millis();
     } else {
       st.dropped++;
       _dropped++;
@@ -387,13 +391,7 @@ bool AsyncWebSocket::_flushLocked(Client* c) {
   bool wrote = false;
   while (space > 0) {
     if (c->qCount && c->qOff > 0) {
-      ws::SharedBuffer* b = c->q[c->qHead];
-      if (!writeSome(ac, b->frameData(), b->frameLength(), c->qOff, space, wrote)) break;
-      b->unref();
-      c->q[c->qHead] = nullptr;
-      c->qHead = uint8_t((c->qHead + 1) % kQueueLen);
-      c->qCount--;
-      c->qOff = 0;
+      if (!writeHead(ac, c, space, wrote)) break;
       continue;
     }
     if (c->pong.len) {
@@ -416,13 +414,7 @@ bool AsyncWebSocket::_flushLocked(Client* c) {
       break;
     }
     if (c->qCount) {
-      ws::SharedBuffer* b = c->q[c->qHead];
-      if (!writeSome(ac, b->frameData(), b->frameLength(), c->qOff, space, wrote)) break;
-      b->unref();
-      c->q[c->qHead] = nullptr;
-      c->qHead = uint8_t((c->qHead + 1) % kQueueLen);
-      c->qCount--;
-      c->qOff = 0;
+      if (!writeHead(ac, c, space, wrote)) break;
       continue;
     }
     break;
@@ -489,22 +481,31 @@ bool AsyncWebSocket::_clientSend(Client* c, uint8_t opcode, const void* data, si
     if (c->status != WS_CONNECTED || !c->ac) return false;
     c->refs++;
   }
-  ws::SharedBuffer* b = _framed(opcode, data, len, buf);
+  return _send(c, opcode, data, len, buf).queued != 0;
+}
+
+// Frames, queues and flushes to one client the caller holds a reference to, which it drops;
+// closes the TCP when that finished the close (close-on-full, or a completed handshake).
+SendStatus AsyncWebSocket::_send(Client* c, uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf) {
   SendStatus st;
-  bool closeIt = false, closeNow = false, ok = false;
+  ws::SharedBuffer* b = _framed(opcode, data, len, buf);
+  bool closeNow = false;
   {
     Lock lk(_mu);
     if (!b) {
       _allocFailures++;
+      st.error = SendStatus::kNoMemory;
     } else if (c->status == WS_CONNECTED && c->ac) {
-      ok = _enqueueLocked(c, b, st, closeIt);
+      _enqueueLocked(c, b, st);
       closeNow = _flushLocked(c);
+    } else {
+      st.notConnected = 1;
     }
   }
   if (b) b->unref();
-  _afterOp(c, closeIt || closeNow);
+  _afterOp(c, closeNow);
   _unref(c);
-  return ok;
+  return st;
 }
 
 bool AsyncWebSocket::_clientPing(Client* c, const uint8_t* data, size_t len) {
@@ -540,15 +541,14 @@ void AsyncWebSocket::_clientClose(Client* c, uint16_t code, const char* message)
   }
 }
 
-AsyncWebSocket::Client* AsyncWebSocket::_refById(uint32_t id, Need need, SendStatus& st) {
+AsyncWebSocket::Client* AsyncWebSocket::_refById(uint32_t id, SendStatus& st) {
   Lock lk(_mu);
   if (!_running) {
     st.error = SendStatus::kNotRunning;
     return nullptr;
   }
   Client* c = _findLocked(id);
-  bool ok = c && (need == Need::Any || (c->status == WS_CONNECTED && (need == Need::Connected || c->ac)));
-  if (!ok) {
+  if (!c || c->status != WS_CONNECTED || !c->ac) {
     st.notConnected = 1;
     return nullptr;
   }
@@ -558,26 +558,8 @@ AsyncWebSocket::Client* AsyncWebSocket::_refById(uint32_t id, Need need, SendSta
 
 SendStatus AsyncWebSocket::_sendTo(uint32_t id, uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf) {
   SendStatus st;
-  Client* c = _refById(id, Need::Writable, st);
-  if (!c) return st;
-  ws::SharedBuffer* b = _framed(opcode, data, len, buf);
-  bool closeIt = false, closeNow = false;
-  {
-    Lock lk(_mu);
-    if (!b) {
-      _allocFailures++;
-      st.error = SendStatus::kNoMemory;
-    } else if (c->status == WS_CONNECTED && c->ac) {
-      _enqueueLocked(c, b, st, closeIt);
-      closeNow = _flushLocked(c);
-    } else {
-      st.notConnected = 1;
-    }
-  }
-  if (b) b->unref();
-  _afterOp(c, closeIt || closeNow);
-  _unref(c);
-  return st;
+  Client* c = _refById(id, st);
+  return c ? _send(c, opcode, data, len, buf) : st;
 }
 
 // Frames once, queues to every connected client under the lock, flushes, then closes the
@@ -604,23 +586,10 @@ SendStatus AsyncWebSocket::_broadcast(uint8_t opcode, const void* data, size_t l
     Lock lk(_mu);
     for (Client* c = _head; c; c = c->next) {
       if (c->status != WS_CONNECTED || !c->ac) continue;  // not reachable: not counted
-      bool closeIt = false;
-      _enqueueLocked(c, b, st, closeIt);
-      bool closeNow = _flushLocked(c);
-      if (closeIt || closeNow) {
-        if (nClose < kCloseBatch) {
-          c->refs++;
-          toClose[nClose++] = c;
-        } else {
-          // Closed by its next poll (the close deadline is already past).
-          if (!c->closeQueued) {
-            c->closeQueued = true;
-            c->closeSent = true;
-            c->close.len = 0;
-          }
-          c->peerClosed = true;
-          c->closeStartMs = port::millis() - WsDefaults::kCloseTimeoutMs;
-        }
+      _enqueueLocked(c, b, st);
+      if (_flushLocked(c) && nClose < kCloseBatch) {  // past the batch: closed by its next poll
+        c->refs++;
+        toClose[nClose++] = c;
       }
     }
   }
@@ -877,11 +846,7 @@ void AsyncWebSocket::_acDisconnect(void* arg, AsyncClient* ac) {
   s->_tcpDown(c);
   {
     Lock lk(s->_mu);
-    if (c->deleteOnExit && !c->inGrave && c->tcp) {
-      c->inGrave = true;
-      c->graveNext = s->_grave;
-      s->_grave = c;
-    }
+    if (c->deleteOnExit) pushGrave(s->_grave, c);
     s->_unrefLocked(c);  // c stays alive: the graveyard holds the net reference
   }
   // AsyncTCP touches nothing after a network-originated disconnect callback: delete it too.
@@ -1148,26 +1113,7 @@ void AsyncWebSocket::end() {
   if (_guard.inScope()) return;  // inside our own callback: the rest completes as it unwinds
   // No callback of this server runs while we hold the gate and none can start for closed
   // clients; an onData blocked at the gate is let through first (it sees the client closed).
-  while (_drainOffNet()) {
-  }
-}
-
-bool AsyncWebSocket::_drainOffNet() {
-  // Runs at least once per end(), grave or not: a network callback of this server may still be
-  // running (a disconnect holding a reference); taking the gate waits it out.
-  // Every AsyncClient in the grave is closed, so AsyncTCP starts no dispatch for it; the
-  // barrier waits out one already in progress (AsyncTCP reads the AsyncClient for a few
-  // instructions after onData returns). Taken without the gate: a network callback may be
-  // waiting for the gate right now.
-  port::networkBarrier();
-  Lock gate(_guard.gate());
-  bool inFlight = false;
-  Client* dead = detachGrave(_mu, _grave, [&inFlight](Client* c) {
-    if (c->rxActive) inFlight = true;  // its onData is still in our code: next round
-    return c->rxActive;
-  });
-  buryGrave(_mu, dead, [this](Client* c) { _unrefLocked(c); });
-  return inFlight;
+  drainGraveOffNet(_guard, _mu, _grave, [this](Client* c) { _unrefLocked(c); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1291,7 +1237,7 @@ SendStatus AsyncWebSocket::ping(uint32_t id, const uint8_t* data, size_t len) {
     st.error = SendStatus::kTooBig;
     return st;
   }
-  Client* c = _refById(id, Need::Any, st);
+  Client* c = _refById(id, st);
   if (!c) return st;
   AsyncWebSocketClientRef ref(_wrap(c));  // adopts the reference
   if (_clientPing(&ref->_s, data, len)) st.queued = 1; else st.dropped = 1;
@@ -1300,7 +1246,7 @@ SendStatus AsyncWebSocket::ping(uint32_t id, const uint8_t* data, size_t len) {
 
 SendStatus AsyncWebSocket::close(uint32_t id, uint16_t code, const char* message) {
   SendStatus st;
-  Client* c = _refById(id, Need::Connected, st);
+  Client* c = _refById(id, st);
   if (!c) return st;
   AsyncWebSocketClientRef ref(_wrap(c));  // adopts the reference
   _clientClose(&ref->_s, code, message);

@@ -342,9 +342,12 @@ class AsyncWebSocket : public AsyncWebHandler {
  private:
   friend class AsyncWebSocketClient;
   friend class AsyncWebSocketClientRef;
+  // A handler shared with the callbacks running it: the slot (_onEvent, ...) holds one reference
+  // and each running callback one (_takeBox), so replacing a handler never frees it under a
+  // callback; the last reference frees it.
   template <class F>
   struct Box {
-    uint32_t refs;
+    uint32_t refs;  // _mu
     F fn;
   };
   typedef Box<AwsEventHandler> EventBox;
@@ -355,7 +358,7 @@ class AsyncWebSocket : public AsyncWebHandler {
   template <class B>
   B* _takeBox(B* slot);  // under _mu
   template <class B>
-  void _dropBox(B* b);   // under _mu
+  void _dropBox(B* b);   // takes _mu
 
   static AsyncWebSocketClient* _wrap(Client* c) {
     return reinterpret_cast<AsyncWebSocketClient*>(reinterpret_cast<char*>(c) - offsetof(AsyncWebSocketClient, _s));
@@ -363,24 +366,23 @@ class AsyncWebSocket : public AsyncWebHandler {
   void _unrefLocked(Client* c);
   void _destroy(Client* c);
   Client* _findLocked(uint32_t id) const;
-  // The per-id calls' entry: under _mu, the client `id` with a reference taken (the caller drops
-  // it with _unref), or null with st.error = kNotRunning / st.notConnected = 1 set.
-  enum class Need : uint8_t { Any, Connected, Writable };
-  Client* _refById(uint32_t id, Need need, SendStatus& st);
+  // The per-id calls' entry: under _mu, the connected client `id` with a reference taken (the
+  // caller drops it with _unref), or null with st.error = kNotRunning / st.notConnected = 1 set.
+  Client* _refById(uint32_t id, SendStatus& st);
   void _drain(AsyncClient* except);
-  bool _drainOffNet();  // end() off async_tcp: true while an onData dispatch is still in flight
   void _closeTcp(Client* c, bool abort);
   void _tcpDown(Client* c);
   bool _beginEvent(Client* c);
   void _endEvent(Client* c);
   void _emit(Client* c, AwsEventType t, void* arg, uint8_t* data, size_t len);
-  bool _enqueueLocked(Client* c, ws::SharedBuffer* buf, SendStatus& st, bool& closeIt);
+  bool _enqueueLocked(Client* c, ws::SharedBuffer* buf, SendStatus& st);
   bool _flushLocked(Client* c);  // true: the TCP should now be closed
   bool _queueCloseLocked(Client* c, uint16_t code, const char* reason, size_t reasonLen);
   void _clearQueuesLocked(Client* c);
   void _rx(Client* c, uint8_t* data, size_t len);
   void _afterOp(Client* c, bool closeTcp);
   SendStatus _sendTo(uint32_t id, uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf);
+  SendStatus _send(Client* c, uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf);
   SendStatus _broadcast(uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf);
   ws::SharedBuffer* _framed(uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf);
   size_t _vprintf(uint32_t id, bool all, const char* format, va_list ap);

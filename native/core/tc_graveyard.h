@@ -7,9 +7,19 @@
 // port::networkBarrier()), never with the server's mutex held.
 #pragma once
 #include "AsyncTCP.h"
+#include "tc_net_guard.h"
 #include "tc_port.h"
 
 namespace twincore {
+
+// Under the server's mutex: links c into the grave, once, if it still has its AsyncClient.
+template <class T>
+void pushGrave(T*& grave, T* c) {
+  if (c->inGrave || !c->tcp) return;
+  c->inGrave = true;
+  c->graveNext = grave;
+  grave = c;
+}
 
 // Unlinks under `mu` every entry for which keep(entry) is false and returns them as a list
 // (through graveNext). Entries kept stay in the grave in their order.
@@ -45,6 +55,28 @@ void buryGrave(port::Mutex& mu, T* dead, Release release) {
     c->inGrave = false;
     c->graveNext = nullptr;
     release(c);
+  }
+}
+
+// end() off async_tcp, after every client is closed: buries the grave until no entry is left
+// whose onData dispatch is still in the server's code (entries have `bool rxActive`, under `mu`).
+// Each round, grave or not, first waits out network work in flight: the barrier covers a
+// dispatch AsyncTCP already started (it reads the AsyncClient for a few instructions after
+// onData returns; a closed AsyncClient gets no new one) and is taken without the gate, since a
+// network callback may be waiting for the gate right now; the gate then waits out any callback
+// of this server still running (a disconnect holding a reference).
+template <class T, class Release>
+void drainGraveOffNet(NetGuard& guard, port::Mutex& mu, T*& grave, Release release) {
+  for (;;) {
+    port::networkBarrier();
+    port::Lock gate(guard.gate());
+    bool inFlight = false;
+    T* dead = detachGrave(mu, grave, [&inFlight](T* c) {
+      if (c->rxActive) inFlight = true;  // its onData is still in our code: next round
+      return c->rxActive;
+    });
+    buryGrave(mu, dead, release);
+    if (!inFlight) return;
   }
 }
 

@@ -10,7 +10,6 @@ namespace heap {
 namespace {
 
 std::atomic<size_t> g_held{0};
-std::atomic<size_t> g_peak{0};
 std::atomic<uint32_t> g_failures{0};
 std::atomic<uint32_t> g_injected{0};
 
@@ -23,12 +22,6 @@ bool takeInjectedFailure() {
   return false;
 }
 
-void raisePeak(size_t now) {
-  size_t p = g_peak.load(std::memory_order_relaxed);
-  while (now > p && !g_peak.compare_exchange_weak(p, now, std::memory_order_relaxed)) {
-  }
-}
-
 }  // namespace
 
 void* alloc(size_t n) {
@@ -38,7 +31,7 @@ void* alloc(size_t n) {
     g_failures.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  raisePeak(g_held.fetch_add(n, std::memory_order_relaxed) + n);
+  g_held.fetch_add(n, std::memory_order_relaxed);
   return p;
 }
 
@@ -49,10 +42,8 @@ void free(void* p, size_t n) {
 }
 
 size_t held() { return g_held.load(std::memory_order_relaxed); }
-size_t peak() { return g_peak.load(std::memory_order_relaxed); }
 uint32_t failures() { return g_failures.load(std::memory_order_relaxed); }
 void failNextAllocs(uint32_t count) { g_injected.store(count, std::memory_order_relaxed); }
-void resetPeak() { g_peak.store(g_held.load(std::memory_order_relaxed), std::memory_order_relaxed); }
 
 }  // namespace heap
 }  // namespace twincore

@@ -19,16 +19,12 @@ void* alloc(size_t n);
 void free(void* p, size_t n);
 // Bytes currently held by the core.
 size_t held();
-// Highest held() seen since start (or since resetPeak()).
-size_t peak();
 // alloc() calls that returned nullptr for lack of memory (including injected failures).
 uint32_t failures();
 
 // Testing aids (harmless in production; no cost unless used).
 // The next `count` calls to alloc() fail as if the platform were out of memory.
 void failNextAllocs(uint32_t count);
-// Sets peak() to the current held().
-void resetPeak();
 
 }  // namespace heap
 }  // namespace twincore

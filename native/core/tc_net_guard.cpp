@@ -29,6 +29,4 @@ bool NetGuard::inScope() const {
   return false;
 }
 
-bool NetGuard::anyScope() { return t_top != nullptr; }
-
 }  // namespace twincore

@@ -52,8 +52,6 @@ class NetGuard {
 
   // A Scope of this guard is on the calling thread's stack.
   bool inScope() const;
-  // A Scope of any guard is on the calling thread's stack.
-  static bool anyScope();
   port::Mutex& gate() { return _gate; }
 
  private:
