@@ -77,21 +77,22 @@ bool requireBool(Napi::Env env, Napi::Value v, const std::string& path) {
   return v.As<Napi::Boolean>().Value();
 }
 
-// Ranges: the same numbers as PROFILE_LIMITS in src/defaults.ts (each with its reason there).
+// Ranges: twin::limits (the same numbers as PROFILE_LIMITS in src/defaults.ts).
 twin::Profile toProfile(Napi::Env env, Napi::Value v) {
   Napi::Object o = requireObject(env, v, "options.profile");
   const std::string p = "options.profile.";
+  auto knob = [&](const char* key, twin::Range r) { return requireInt(env, o.Get(key), p + key, r.lo, r.hi); };
   twin::Profile prof;
   prof.name = requireString(env, o.Get("name"), p + "name", 64);
-  prof.maxConnections = uint32_t(requireInt(env, o.Get("maxConnections"), p + "maxConnections", 1, 4096));
-  prof.sendWindow = uint32_t(requireInt(env, o.Get("sendWindow"), p + "sendWindow", 1, 16u << 20));
-  prof.recvWindow = uint32_t(requireInt(env, o.Get("recvWindow"), p + "recvWindow", 1, 16u << 20));
-  prof.mss = uint32_t(requireInt(env, o.Get("mss"), p + "mss", 88, 65535));
-  prof.pollIntervalMs = uint32_t(requireInt(env, o.Get("pollIntervalMs"), p + "pollIntervalMs", 1, 3600000));
-  prof.ackTimeoutMs = uint32_t(requireInt(env, o.Get("ackTimeoutMs"), p + "ackTimeoutMs", 0, 3600000));
+  prof.maxConnections = uint32_t(knob("maxConnections", twin::limits::maxConnections));
+  prof.sendWindow = uint32_t(knob("sendWindow", twin::limits::sendWindow));
+  prof.recvWindow = uint32_t(knob("recvWindow", twin::limits::recvWindow));
+  prof.mss = uint32_t(knob("mss", twin::limits::mss));
+  prof.pollIntervalMs = uint32_t(knob("pollIntervalMs", twin::limits::pollIntervalMs));
+  prof.ackTimeoutMs = uint32_t(knob("ackTimeoutMs", twin::limits::ackTimeoutMs));
   prof.dualCore = requireBool(env, o.Get("dualCore"), p + "dualCore");
-  prof.heapBytes = uint32_t(requireInt(env, o.Get("heapBytes"), p + "heapBytes", 0, UINT32_MAX));
-  prof.hostPort = uint16_t(requireInt(env, o.Get("hostPort"), p + "hostPort", 0, 65535));
+  prof.heapBytes = uint32_t(knob("heapBytes", twin::limits::heapBytes));
+  prof.hostPort = uint16_t(knob("hostPort", twin::limits::hostPort));
   return prof;
 }
 
@@ -118,17 +119,6 @@ const char* levelName(twin::LogLevel l) {
   }
   return "info";
 }
-
-// Every twin::Counters field, in declaration order. The static_assert below fails the build when
-// twin.h gains a counter this list does not name.
-#define TC_COUNTER_FIELDS(X)                                                                     \
-  X(connectionsOpen) X(connectionsTotal) X(connectionsDeferred) X(clientsAlive)                  \
-  X(serversListening) X(threadsAlive) X(polls) X(acks) X(ackTimeouts) X(rxTimeouts) X(bytesIn)   \
-  X(bytesOut) X(errors) X(loopIterations) X(heapUsed) X(heapPeak) X(allocFailures) X(droppedPosts)
-#define TC_COUNT_ONE(name) +1
-static_assert(sizeof(twin::Counters) == (0 TC_COUNTER_FIELDS(TC_COUNT_ONE)) * sizeof(std::atomic<int64_t>),
-              "twin::Counters changed: update TC_COUNTER_FIELDS (and src/device.ts Counters)");
-#undef TC_COUNT_ONE
 
 // ---------------------------------------------------------------------------------------------
 // Log forwarding
@@ -358,7 +348,7 @@ class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
     const twin::Counters& c = device_->counters();
     Napi::Object o = Napi::Object::New(env);
 #define TC_SET_COUNTER(name) o.Set(#name, Napi::Number::New(env, double(c.name.load())));
-    TC_COUNTER_FIELDS(TC_SET_COUNTER)
+    TWIN_COUNTER_FIELDS(TC_SET_COUNTER)
 #undef TC_SET_COUNTER
     o.Set("logDropped", Napi::Number::New(env, double(stats_->dropped.load())));
     o.Set("logLines", Napi::Number::New(env, double(stats_->delivered.load())));

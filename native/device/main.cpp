@@ -41,20 +41,12 @@ long num(const char* flag, const char* v, long lo, long hi) {
 }
 
 void printCounters(const twin::Counters& c, std::string* out) {
-  char buf[1024];
-  std::snprintf(buf, sizeof buf,
-                "{\"connectionsOpen\":%lld,\"connectionsTotal\":%lld,\"connectionsDeferred\":%lld,"
-                "\"clientsAlive\":%lld,\"serversListening\":%lld,\"threadsAlive\":%lld,\"polls\":%lld,"
-                "\"acks\":%lld,\"ackTimeouts\":%lld,\"rxTimeouts\":%lld,\"bytesIn\":%lld,\"bytesOut\":%lld,"
-                "\"errors\":%lld,\"loopIterations\":%lld,\"heapUsed\":%lld,\"heapPeak\":%lld,"
-                "\"allocFailures\":%lld,\"droppedPosts\":%lld}",
-                (long long)c.connectionsOpen, (long long)c.connectionsTotal, (long long)c.connectionsDeferred,
-                (long long)c.clientsAlive, (long long)c.serversListening, (long long)c.threadsAlive,
-                (long long)c.polls, (long long)c.acks, (long long)c.ackTimeouts, (long long)c.rxTimeouts,
-                (long long)c.bytesIn, (long long)c.bytesOut, (long long)c.errors, (long long)c.loopIterations,
-                (long long)c.heapUsed, (long long)c.heapPeak, (long long)c.allocFailures,
-                (long long)c.droppedPosts);
-  *out = buf;
+  *out = "{";
+#define TC_PRINT_COUNTER(name) \
+  *out += (out->size() > 1 ? ",\"" : "\"") + std::string(#name) + "\":" + std::to_string((long long)c.name.load());
+  TWIN_COUNTER_FIELDS(TC_PRINT_COUNTER)
+#undef TC_PRINT_COUNTER
+  *out += "}";
 }
 
 }  // namespace
@@ -75,11 +67,11 @@ int main(int argc, char** argv) {
       config[std::string(v, size_t(eq - v))] = eq + 1;
       ++i;
     } else if (!std::strcmp(a, "--port")) {
-      profile.hostPort = uint16_t(num(a, v, 0, 65535)), ++i;
+      profile.hostPort = uint16_t(num(a, v, twin::limits::hostPort.lo, twin::limits::hostPort.hi)), ++i;
     } else if (!std::strcmp(a, "--max-connections")) {
-      profile.maxConnections = uint32_t(num(a, v, 1, 1024)), ++i;
+      profile.maxConnections = uint32_t(num(a, v, twin::limits::maxConnections.lo, twin::limits::maxConnections.hi)), ++i;
     } else if (!std::strcmp(a, "--send-window")) {
-      profile.sendWindow = uint32_t(num(a, v, 536, 1 << 20)), ++i;
+      profile.sendWindow = uint32_t(num(a, v, twin::limits::sendWindow.lo, twin::limits::sendWindow.hi)), ++i;
     } else if (!std::strcmp(a, "--single-core")) {
       profile.dualCore = false;
       profile.name = "esp32c3";

@@ -59,6 +59,22 @@ struct Profile {
   uint16_t hostPort = 0;
 };
 
+// The accepted range of each numeric Profile knob, for every front end (the addon and the
+// standalone device): the same numbers as PROFILE_LIMITS in src/defaults.ts, reasons there.
+struct Range {
+  uint32_t lo, hi;
+};
+namespace limits {
+constexpr Range maxConnections{1, 4096};
+constexpr Range sendWindow{1, 16u << 20};
+constexpr Range recvWindow{1, 16u << 20};
+constexpr Range mss{88, 65535};
+constexpr Range pollIntervalMs{1, 3600000};
+constexpr Range ackTimeoutMs{0, 3600000};
+constexpr Range heapBytes{0, 0xffffffffu};
+constexpr Range hostPort{0, 65535};
+}  // namespace limits
+
 // A firmware as the twin runs it: constructed on the loop task (its members are the sketch's
 // globals), setup() once, loop() repeatedly, destroyed on the loop task during stop().
 class Firmware {
@@ -89,6 +105,18 @@ struct Counters {
   std::atomic<int64_t> allocFailures{0};
   std::atomic<int64_t> droppedPosts{0};
 };
+
+// Every Counters field, in declaration order, for code that reports them all (the addon, the
+// standalone device). The static_assert fails the build when Counters gains a field this list
+// does not name (update src/device.ts Counters too).
+#define TWIN_COUNTER_FIELDS(X)                                                                   \
+  X(connectionsOpen) X(connectionsTotal) X(connectionsDeferred) X(clientsAlive)                  \
+  X(serversListening) X(threadsAlive) X(polls) X(acks) X(ackTimeouts) X(rxTimeouts) X(bytesIn)   \
+  X(bytesOut) X(errors) X(loopIterations) X(heapUsed) X(heapPeak) X(allocFailures) X(droppedPosts)
+#define TWIN_COUNT_ONE(name) +1
+static_assert(sizeof(Counters) == (0 TWIN_COUNTER_FIELDS(TWIN_COUNT_ONE)) * sizeof(std::atomic<int64_t>),
+              "twin::Counters changed: update TWIN_COUNTER_FIELDS");
+#undef TWIN_COUNT_ONE
 
 enum class LogLevel { Debug, Info, Warn, Error };
 using LogSink = std::function<void(LogLevel, const std::string& line)>;
