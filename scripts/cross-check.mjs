@@ -34,7 +34,7 @@ const flags = [
   '-mcpu=cortex-m4', '-mthumb', '-Wall', '-Wextra', '-Wno-unused-parameter', '-Werror',
   '-DTWINCORE_BOARD=1',
   '-I', 'native/core', '-I', 'native/port/freertos', '-I', 'native/port/freertos/crosscheck',
-  '-I', 'native/host', '-I', 'firmware',
+  '-I', 'native/host', '-I', 'native/arduino', '-I', 'firmware',
 ];
 let failed = 0;
 const objects = [];

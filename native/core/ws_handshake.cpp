@@ -3,8 +3,8 @@
 
 #include <cstring>
 
-#include "base64.h"
-#include "sha1.h"
+#include "tc_base64.h"
+#include "tc_sha1.h"
 
 namespace twincore {
 namespace ws {

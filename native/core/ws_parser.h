@@ -23,7 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "utf8.h"
+#include "tc_utf8.h"
 #include "ws_types.h"
 
 namespace twincore {

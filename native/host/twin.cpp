@@ -1,12 +1,14 @@
 // twin.cpp: the simulated device: its two threads, the single-core CPU, the Arduino subset,
 // the twin heap. AsyncTCP itself is in AsyncTCP.cpp. Rules: see twin.h and twin_internal.h.
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #if defined(__linux__) || defined(__APPLE__)
 #include <pthread.h>
+#include <unistd.h>
 #endif
 
-#include "Arduino.h"
 #include "twin_internal.h"
 
 namespace twin {
@@ -32,18 +34,20 @@ const auto processStart = std::chrono::steady_clock::now();
 }  // namespace
 
 Device::Impl* currentImpl() { return tlsDev; }
-void setThreadIdentity(Device::Impl* dev, Role role) {
+void setThreadIdentity(Device::Impl* dev, Role role, const char* taskName) {
   tlsDev = dev;
   tlsRole = role;
   // The FreeRTOS task names of the board ("async_tcp" from AsyncTCP, "loopTask" from the Arduino
-  // core), so the threads are recognisable in a debugger, `top -H` and /proc/<pid>/task/*/comm
-  // (the lifecycle tests count them by these names).
-  const char* name = role == Role::Net ? "async_tcp" : role == Role::Loop ? "loopTask" : nullptr;
+  // core, the firmware's own for its tasks), so the threads are recognisable in a debugger,
+  // `top -H` and /proc/<pid>/task/*/comm (the lifecycle tests count them by these names).
+  const char* name = role == Role::Net ? "async_tcp" : role == Role::Loop ? "loopTask" : taskName;
   if (!name) return;
+  char shortName[16];  // Linux limits thread names to 15 characters
+  std::snprintf(shortName, sizeof shortName, "%s", name);
 #if defined(__linux__)
-  pthread_setname_np(pthread_self(), name);
+  pthread_setname_np(pthread_self(), shortName);
 #elif defined(__APPLE__)
-  pthread_setname_np(name);
+  pthread_setname_np(shortName);
 #endif
 }
 Role currentRole() { return tlsRole; }
@@ -117,7 +121,14 @@ void Device::Impl::loopMain() {
   // static objects are constructed before the board calls setup().
   firmware = factory ? factory() : nullptr;
   bool ok = firmware != nullptr;
-  if (ok) firmware->setup();
+  bool exited = false;  // ESP.restart() unwound setup() or loop() (TaskExit)
+  if (ok) {
+    try {
+      firmware->setup();
+    } catch (const TaskExit&) {
+      exited = true;
+    }
+  }
   {
     std::lock_guard<std::mutex> lk(loopMu);
     setupDone = true;
@@ -128,21 +139,33 @@ void Device::Impl::loopMain() {
   // The ESP32 loop task calls loop() back to back; the twin paces it at the FreeRTOS tick
   // (1 ms) so a desktop with several devices stays usable. Firmware timing uses millis().
   std::deque<std::function<void()>> work;
-  while (ok) {
+  while (ok && !exited) {
     {
       std::unique_lock<std::mutex> lk(loopMu);
       if (loopStopping) break;
       work.swap(loopPosts);
     }
-    for (auto& fn : work) fn();
-    work.clear();
-    firmware->loop();
+    try {
+      for (auto& fn : work) fn();
+      work.clear();
+      firmware->loop();
+    } catch (const TaskExit&) {
+      exited = true;  // ESP.restart(): the device is stopping; wait for it below
+    }
     counters.loopIterations++;
     cpuGive();
     {
       std::unique_lock<std::mutex> lk(loopMu);
       loopCv.wait_for(lk, std::chrono::milliseconds(1),
                       [&] { return loopStopping || !loopPosts.empty(); });
+    }
+    cpuTake();
+  }
+  if (exited) {
+    cpuGive();
+    {
+      std::unique_lock<std::mutex> lk(loopMu);
+      loopCv.wait(lk, [&] { return loopStopping; });
     }
     cpuTake();
   }
@@ -182,6 +205,26 @@ bool Device::start() {
     d->lastError = "profile: maxConnections, sendWindow and pollIntervalMs must be > 0";
     return false;
   }
+  if (d->profile.dataDir.empty()) {
+    std::error_code ec;
+    auto base = std::filesystem::temp_directory_path(ec);
+    char tmpl[4096];
+    std::snprintf(tmpl, sizeof tmpl, "%s/twincore-flash-XXXXXX", ec ? "/tmp" : base.c_str());
+    if (!mkdtemp(tmpl)) {
+      d->lastError = std::string("cannot create a temporary flash folder: ") + std::strerror(errno);
+      return false;
+    }
+    d->dataDir = tmpl;
+    d->ownDataDir = true;
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(d->profile.dataDir, ec);
+    if (!std::filesystem::is_directory(d->profile.dataDir)) {
+      d->lastError = "data folder '" + d->profile.dataDir + "' is not a folder" + (ec ? ": " + ec.message() : "");
+      return false;
+    }
+    d->dataDir = d->profile.dataDir;
+  }
   d->readBuf.resize(64 * 1024);
   if (uv_loop_init(&d->loop) != 0) {
     d->lastError = "uv_loop_init failed";
@@ -220,6 +263,14 @@ void Device::stop() {
     std::lock_guard<std::mutex> lk(gDevicesMu);
     eraseOne(gDevices, d);
   }
+  // 0. Mark the device stopping: blocking waits return (the loop task, async_tcp) or unwind with
+  //    TaskExit (firmware tasks); join the firmware's tasks while the firmware still exists.
+  {
+    std::lock_guard<std::mutex> lk(d->stopWaitMu);
+    d->stoppingFlag = true;
+  }
+  d->stopCv.notify_all();
+  d->stopTasks();
   // 1. Signal the loop task; it finishes its loop(), destroys the firmware (ending its servers
   //    and clients while async_tcp still delivers), and exits.
   {
@@ -234,7 +285,54 @@ void Device::stop() {
   if (d->netThread.joinable()) d->netThread.join();
   uv_loop_close(&d->loop);
   d->running = false;
+  // 3. The layers' per-device states, newest first, then our temporary flash folder.
+  {
+    std::lock_guard<std::mutex> lk(d->stateMu);
+    while (!d->states.empty()) d->states.pop_back();
+  }
+  if (d->ownDataDir) {
+    std::error_code ec;
+    std::filesystem::remove_all(d->dataDir, ec);
+  }
 }
+
+void Device::Impl::stopTasks() {
+  // Tasks may start tasks: take the list until it stays empty (startTask refuses once stopping).
+  for (;;) {
+    std::vector<Task> list;
+    {
+      std::lock_guard<std::mutex> lk(tasksMu);
+      list.swap(tasks);
+    }
+    if (list.empty()) return;
+    for (Task& t : list) {
+      if (!t.thread.joinable()) continue;
+      // A task that never blocks cannot see the stop; say so once, then keep waiting (a board
+      // would be starved by it too; a hang here is the firmware's, and visible).
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      bool warned = false;
+      while (true) {
+        bool done;
+        {
+          std::lock_guard<std::mutex> lk(tasksMu);
+          done = finishedTasks.count(t.thread.get_id()) != 0;
+        }
+        if (done) break;
+        if (!warned && std::chrono::steady_clock::now() > deadline) {
+          log(LogLevel::Warn, "stop: task '" + t.name + "' has not stopped after 2 s (it never blocks)");
+          warned = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(warned ? 50 : 1));
+      }
+      t.thread.join();
+      std::lock_guard<std::mutex> lk(tasksMu);
+      finishedTasks.erase(t.thread.get_id());
+    }
+  }
+}
+
+bool Device::restartRequested() const { return _impl->restartWanted.load(); }
+std::string Device::dataDir() const { return _impl->dataDir; }
 
 bool Device::running() const { return _impl->running && !_impl->stopped; }
 const Profile& Device::profile() const { return _impl->profile; }
@@ -265,6 +363,113 @@ bool Device::postToLoop(std::function<void()> fn) {
 }
 
 Device* currentDevice() { return tlsDev ? tlsDev->owner : nullptr; }
+
+namespace {
+std::atomic<Device*> gDefaultDevice{nullptr};
+}
+Device* contextDevice() { return tlsDev ? tlsDev->owner : gDefaultDevice.load(); }
+void setDefaultDevice(Device* d) { gDefaultDevice = d; }
+
+DeviceState* deviceState(Device* d, const void* key, std::unique_ptr<DeviceState> (*make)(Device*)) {
+  if (!d) return nullptr;
+  Device::Impl* impl = d->impl();
+  std::lock_guard<std::mutex> lk(impl->stateMu);
+  for (auto& kv : impl->states)
+    if (kv.first == key) return kv.second.get();
+  impl->states.emplace_back(key, make(d));
+  return impl->states.back().second.get();
+}
+
+uint32_t uptimeMs() { return uint32_t(uptimeUs() / 1000); }
+uint64_t uptimeUs() {
+  return uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                        processStart)
+                      .count());
+}
+
+bool stopping() { return tlsDev && tlsDev->stoppingFlag.load(); }
+
+bool checkTaskStop() {
+  if (!stopping()) return false;
+  if (tlsRole == Role::Task) throw TaskExit{};
+  return true;
+}
+
+void sleepMs(uint32_t ms) {
+  cpuBlockBegin();
+  if (Device::Impl* d = tlsDev) {
+    std::unique_lock<std::mutex> lk(d->stopWaitMu);
+    d->stopCv.wait_for(lk, std::chrono::milliseconds(ms), [d] { return d->stoppingFlag.load(); });
+  } else {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+  cpuBlockEnd();
+  checkTaskStop();
+}
+
+void yieldTask() {
+  cpuBlockBegin();
+  std::this_thread::yield();
+  cpuBlockEnd();
+  checkTaskStop();
+}
+
+void blockBegin() { cpuBlockBegin(); }
+void blockEnd() { cpuBlockEnd(); }
+
+void log(LogLevel lvl, const std::string& line) {
+  if (tlsDev) {
+    tlsDev->log(lvl, line);
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+}
+
+uint64_t startTask(Device* d, std::function<void()> fn, const std::string& name) {
+  if (!d) return 0;
+  Device::Impl* impl = d->impl();
+  static std::atomic<uint64_t> nextId{1};
+  std::lock_guard<std::mutex> lk(impl->tasksMu);
+  if (impl->stoppingFlag || !impl->running) return 0;
+  uint64_t id = nextId++;
+  impl->counters.threadsAlive++;
+  Device::Impl::Task t;
+  t.name = name;
+  t.thread = std::thread([impl, fn = std::move(fn), name] {
+    setThreadIdentity(impl, Role::Task, name.c_str());
+    cpuTake();
+    try {
+      fn();
+    } catch (const TaskExit&) {
+    }
+    cpuGive();
+    setThreadIdentity(nullptr, Role::None);
+    std::lock_guard<std::mutex> g(impl->tasksMu);
+    impl->finishedTasks.insert(std::this_thread::get_id());
+    impl->counters.threadsAlive--;
+  });
+  impl->tasks.push_back(std::move(t));
+  return id;
+}
+
+void requestRestart() {
+  Device::Impl* d = tlsDev;
+  if (!d) {
+    if (Device* def = gDefaultDevice.load()) def->impl()->restartWanted = true;
+    return;
+  }
+  d->log(LogLevel::Info, "ESP.restart(): the device restarts");
+  d->restartWanted = true;
+  if (tlsRole == Role::Net) return;
+  // As on the board, restart() does not return: wait for the stop, then unwind.
+  cpuBlockBegin();
+  {
+    std::unique_lock<std::mutex> lk(d->stopWaitMu);
+    d->stopCv.wait(lk, [d] { return d->stoppingFlag.load(); });
+  }
+  cpuBlockEnd();
+  throw TaskExit{};
+}
 
 bool postToLoop(std::function<void()> fn) {
   Device* d = currentDevice();
@@ -332,79 +537,3 @@ void heapFree(void* p, size_t) {
 
 }  // namespace twin
 
-// ---------------- Arduino subset ----------------
-
-using twin::tlsDev;
-
-// One clock for every thread of the process: the core compares times taken on different tasks
-// (a close() from the test thread, the poll on async_tcp), so a per-device epoch would mix two
-// clocks. On a board millis() counts from boot; here from the process start, which a firmware
-// cannot tell apart except by the starting value.
-uint32_t millis() {
-  auto base = twin::processStart;
-  return uint32_t(std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - base)
-                      .count());
-}
-
-uint32_t micros() {
-  auto base = twin::processStart;
-  return uint32_t(std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - base)
-                      .count());
-}
-
-void delay(uint32_t ms) {
-  twin::cpuBlockBegin();
-  if (tlsDev && twin::currentRole() == twin::Role::Loop) {
-    // Returns early when the device stops, so stop() never waits out a long delay().
-    std::unique_lock<std::mutex> lk(tlsDev->loopMu);
-    tlsDev->loopCv.wait_for(lk, std::chrono::milliseconds(ms), [] { return tlsDev->loopStopping; });
-  } else {
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  }
-  twin::cpuBlockEnd();
-}
-
-void yield() {
-  twin::cpuBlockBegin();
-  std::this_thread::yield();
-  twin::cpuBlockEnd();
-}
-
-HardwareSerial Serial;
-
-size_t HardwareSerial::write(uint8_t c) {
-  if (c == '\n') {
-    if (tlsDev) {
-      tlsDev->log(twin::LogLevel::Info, twin::tlsSerialLine);
-    } else {
-      std::fprintf(stderr, "%s\n", twin::tlsSerialLine.c_str());
-    }
-    twin::tlsSerialLine.clear();
-  } else if (c != '\r') {
-    if (twin::tlsSerialLine.size() < 4096) twin::tlsSerialLine.push_back(char(c));
-  }
-  return 1;
-}
-
-size_t HardwareSerial::write(const uint8_t* data, size_t len) {
-  for (size_t i = 0; i < len; ++i) write(data[i]);
-  return len;
-}
-
-size_t HardwareSerial::print(const char* s) { return write(reinterpret_cast<const uint8_t*>(s), std::strlen(s)); }
-size_t HardwareSerial::print(long v) { return printf("%ld", v); }
-size_t HardwareSerial::println(const char* s) { return print(s) + write('\n'); }
-size_t HardwareSerial::println(long v) { return print(v) + write('\n'); }
-
-size_t HardwareSerial::printf(const char* fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n < 0) return 0;
-  size_t len = size_t(n) < sizeof buf ? size_t(n) : sizeof buf - 1;
-  return write(reinterpret_cast<const uint8_t*>(buf), len);
-}

@@ -57,6 +57,10 @@ struct Profile {
   // Host port for the firmware's first listening port (0: ephemeral). Further ports of the
   // firmware get ephemeral host ports.
   uint16_t hostPort = 0;
+  // Host folder backing the device's flash: LittleFS/SPIFFS files and Preferences (NVS). Empty:
+  // a fresh empty temporary folder made at start() and removed at stop(), so runs never share
+  // state by accident; a folder the user names is kept (it is the board's flash across runs).
+  std::string dataDir;
 };
 
 // The accepted range of each numeric Profile knob, for every front end (the addon and the
@@ -150,6 +154,11 @@ class Device {
 
   // Runs fn on the loop task between two loop() calls. False if the device is stopping.
   bool postToLoop(std::function<void()> fn);
+  // True once the firmware asked for a restart (ESP.restart()); the embedder polls it, stops
+  // the device and starts a new one with the same profile and ports.
+  bool restartRequested() const;
+  // The folder backing the device's flash (Profile::dataDir, or the temporary one made by start()).
+  std::string dataDir() const;
 
   struct Impl;
   Impl* impl() const { return _impl; }
@@ -160,6 +169,77 @@ class Device {
 
 // The device owning the calling thread, or null on a thread of no device.
 Device* currentDevice();
+
+// ---------------- services for the layers above the twin (native/arduino) ----------------
+//
+// The Arduino layer keeps all of its state per device (pins, WiFi, files, preferences, tasks),
+// reached through the device of the calling thread. Code that runs on no device thread (a
+// sketch's static constructors, before main(); the embedder's own threads) reaches the
+// process's default device instead: the standalone device process names its one device with
+// setDefaultDevice(), as a board has exactly one. In-process embedders (the addon, several
+// devices) set none: there, state-bearing Arduino calls off device threads act on no device.
+
+// The device of the calling thread, else the default device, else null.
+Device* contextDevice();
+// Names the device that contextDevice() returns on threads of no device (null clears it).
+// Call before start() and clear after stop(); not while device threads may read it.
+void setDefaultDevice(Device* d);
+
+// Per-device state of a higher layer: one object per (device, key), made by make() on first
+// use (under a per-device lock, so two threads asking at once get the same object) and
+// destroyed by Device::stop() after the firmware, every firmware task and both device threads
+// are gone, in reverse order of creation. The object must be thread-safe itself.
+struct DeviceState {
+  virtual ~DeviceState() = default;
+};
+DeviceState* deviceState(Device* d, const void* key, std::unique_ptr<DeviceState> (*make)(Device*));
+// Typed form: T derives from DeviceState and has a constructor T(Device*). Null when d is null.
+template <class T>
+T* deviceState(Device* d) {
+  static const char key = 0;
+  return static_cast<T*>(deviceState(d, &key, [](Device* dev) -> std::unique_ptr<DeviceState> {
+    return std::unique_ptr<DeviceState>(new T(dev));
+  }));
+}
+
+// The process clock every thread shares (millis()/micros() on the host), from process start.
+uint32_t uptimeMs();
+uint64_t uptimeUs();
+
+// Blocks the calling task for ms, as vTaskDelay does: a single-core profile gives the CPU to the
+// other tasks meanwhile. On a device thread it returns early once the device is stopping.
+void sleepMs(uint32_t ms);
+// Lets other tasks run (single-core profile: gives the CPU up and takes it back).
+void yieldTask();
+// Blocking sections of other layers (a FreeRTOS queue or semaphore wait): gives up the
+// single-core CPU around the wait. Pairs; no-op when dual-core or off device threads.
+void blockBegin();
+void blockEnd();
+// True once stop() has begun for the calling thread's device (false off device threads).
+bool stopping();
+// A device log line: to the calling thread's device log sink, else stderr.
+void log(LogLevel lvl, const std::string& line);
+
+// Firmware tasks (FreeRTOS xTaskCreate): a device thread named `name` (as on the board, shown
+// in /proc/<pid>/task/*/comm) that runs fn. It belongs to d and takes part in its core model
+// (single-core profile: it runs only while it holds the CPU). Stop: Device::stop() first marks
+// the device stopping, which makes every blocking call of a task (sleepMs, and the FreeRTOS
+// waits built on waitStopping) throw TaskExit; the task's stack unwinds and the thread ends;
+// stop() joins every task before the loop task destroys the firmware. A task that never blocks
+// cannot be stopped (as on a board, where it would starve its core): stop() reports it in the
+// log and waits. Returns 0 when d is null or stopping, else a task id > 0.
+struct TaskExit {};
+uint64_t startTask(Device* d, std::function<void()> fn, const std::string& name);
+// On a firmware task: throws TaskExit when the device is stopping (the loop task and async_tcp
+// get false instead, and carry on to their own stop paths).
+bool checkTaskStop();
+
+// ESP.restart(): asks the device's embedder to restart the board. The firmware is destroyed
+// and rebuilt, every socket closed (the standalone device process re-executes itself on the
+// same ports, so a sketch's globals are constructed anew). On the loop task or a firmware task
+// it does not return (it waits for the stop, then unwinds as TaskExit); on async_tcp it
+// returns and the restart follows.
+void requestRestart();
 
 // Firmware-side helpers (callable on device threads).
 bool postToLoop(std::function<void()> fn);

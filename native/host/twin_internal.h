@@ -8,6 +8,8 @@
 //                      accounting, the listener table. Held for short, callback-free sections only.
 //  3. Impl::taskMu     guards the queue of work posted to async_tcp.
 //  4. Impl::loopMu     guards the loop task's post queue and wakes the loop task.
+//  5. Impl::stopWaitMu with stopCv: wakes sleepMs() waiters when the device starts stopping.
+//  6. Impl::tasksMu    guards the firmware task list. Impl::stateMu guards the per-device states.
 // Outside a device: Impl::stopMu (start/stop callers) is taken before gDevicesMu (twin.cpp: the
 // list of running devices, held by networkBarrier() while it waits on each async_tcp).
 //
@@ -29,6 +31,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -123,6 +126,31 @@ struct Device::Impl {
   std::unique_ptr<Firmware> firmware;  // loop task only
 
   std::thread netThread, loopThread;
+
+  // Stopping: set first by stop(); every blocking wait of a device thread watches it.
+  std::atomic<bool> stoppingFlag{false};
+  std::mutex stopWaitMu;
+  std::condition_variable stopCv;
+  std::atomic<bool> restartWanted{false};
+
+  // Firmware tasks (startTask): started from any thread, joined by stop() before the loop task
+  // destroys the firmware.
+  struct Task {
+    std::string name;
+    std::thread thread;
+  };
+  std::mutex tasksMu;
+  std::vector<Task> tasks;  // tasksMu
+  std::set<std::thread::id> finishedTasks;  // tasksMu: tasks whose body has returned
+  void stopTasks();
+
+  // Per-device states of the layers above (deviceState()), destroyed last, newest first.
+  std::mutex stateMu;
+  std::vector<std::pair<const void*, std::unique_ptr<DeviceState>>> states;  // stateMu
+
+  // The flash folder (Profile::dataDir or a temporary one of ours, removed at stop).
+  std::string dataDir;
+  bool ownDataDir = false;
   std::atomic<bool> running{false};
   std::mutex stopMu;           // serialises start()/stop() callers
   bool stopped = false;        // stopMu
@@ -188,7 +216,7 @@ void eraseOne(std::vector<T>& v, const T& x) {
 }
 
 // Thread identity: which device and role the calling thread has.
-enum class Role : uint8_t { None, Net, Loop };
+enum class Role : uint8_t { None, Net, Loop, Task };
 Device::Impl* currentImpl();
 Role currentRole();
 // The single-core CPU: give it up around a blocking wait (no-op when dual-core or not held).
@@ -197,7 +225,7 @@ void cpuBlockEnd();
 // Take / give the CPU at task boundaries (no-op when dual-core).
 void cpuTake();
 void cpuGive();
-void setThreadIdentity(Device::Impl* dev, Role role);
+void setThreadIdentity(Device::Impl* dev, Role role, const char* taskName = nullptr);
 
 // Holds the CPU for the duration of a libuv callback on async_tcp (single-core profiles):
 // libuv dispatches I/O callbacks inside its poll phase, so every entry from libuv into twin

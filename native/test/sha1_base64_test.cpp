@@ -1,10 +1,10 @@
-// sha1_base64_test.cpp: SHA-1 (sha1.h) against FIPS 180 / known vectors, and base64 (base64.h)
+// sha1_base64_test.cpp: SHA-1 (tc_sha1.h) against FIPS 180 / known vectors, and base64 (tc_base64.h)
 // against RFC 4648 section 10 plus canonical-form rejections.
 #include <string>
 #include <vector>
 
-#include "base64.h"
-#include "sha1.h"
+#include "tc_base64.h"
+#include "tc_sha1.h"
 #include "tc_test.h"
 
 using namespace twincore::ws;

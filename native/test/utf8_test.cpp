@@ -1,9 +1,9 @@
-// utf8_test.cpp: the incremental UTF-8 validator (utf8.h).
+// utf8_test.cpp: the incremental UTF-8 validator (tc_utf8.h).
 #include <string>
 #include <vector>
 
 #include "tc_test.h"
-#include "utf8.h"
+#include "tc_utf8.h"
 
 using twincore::ws::isValidUtf8;
 using twincore::ws::Utf8Validator;

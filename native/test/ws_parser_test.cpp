@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "tc_test.h"
-#include "utf8.h"
+#include "tc_utf8.h"
 #include "ws_parser.h"
 
 using namespace twincore::ws;

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "tc_test.h"
-#include "utf8.h"
+#include "tc_utf8.h"
 #include "ws_parser.h"
 #include "ws_writer.h"
 

@@ -1,5 +1,5 @@
 // base64.cpp: base64 encode and canonical-form check (see base64.h).
-#include "base64.h"
+#include "tc_base64.h"
 
 namespace twincore {
 namespace ws {

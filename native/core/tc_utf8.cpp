@@ -1,5 +1,5 @@
 // utf8.cpp: incremental UTF-8 validator (see utf8.h).
-#include "utf8.h"
+#include "tc_utf8.h"
 
 #include <cstring>
 

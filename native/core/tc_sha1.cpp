@@ -1,5 +1,5 @@
 // sha1.cpp: SHA-1 (see sha1.h).
-#include "sha1.h"
+#include "tc_sha1.h"
 
 #include <cstring>
 
