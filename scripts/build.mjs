@@ -50,11 +50,14 @@ function buildAddon() {
 }
 
 function buildNative() {
-  for (const [dir, sanitize] of [['asan', 'address'], ['tsan', 'thread']]) {
+  // asan/tsan: everything (the device, the C++ tests, the runtime user firmware links);
+  // plain: the runtime and the device only (user firmware for `twincore serve`, no tests).
+  for (const [dir, sanitize] of [['plain', 'none'], ['asan', 'address'], ['tsan', 'thread']]) {
     const out = path.join('build-native', dir);
-    run('cmake', ['-S', '.', '-B', out, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', `-DTC_SANITIZE=${sanitize}`,
+    run('cmake', ['-S', '.', '-B', out, '-DCMAKE_BUILD_TYPE=RelWithDebInfo', `-DTC_SANITIZE=${sanitize === 'none' ? '' : sanitize}`,
       '--log-level=WARNING']);
-    run('cmake', ['--build', out, '--parallel', jobs]);
+    const targets = dir === 'plain' ? ['--target', 'twincore_sketch_main', 'twincore-device'] : [];
+    run('cmake', ['--build', out, '--parallel', jobs, ...targets]);
   }
 }
 

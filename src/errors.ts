@@ -15,7 +15,9 @@ export type TwincoreErrorCode =
   | 'TC_PROCESS_FAILED'
   | 'TC_SANITIZER_REPORT'
   | 'TC_UNSUPPORTED'
-  | 'TC_USAGE';
+  | 'TC_USAGE'
+  | 'TC_FIRMWARE_PROJECT'
+  | 'TC_FIRMWARE_BUILD';
 
 export interface CodedError extends Error {
   readonly code: TwincoreErrorCode;
@@ -95,6 +97,20 @@ export class SanitizerReportError extends TwincoreError {
 export class UnsupportedError extends TwincoreError {
   constructor(message: string) {
     super('TC_UNSUPPORTED', message);
+  }
+}
+
+/** A firmware project that cannot be resolved: not a project, dependencies not installed, a bad platformio.ini. */
+export class FirmwareProjectError extends TwincoreError {
+  constructor(message: string) {
+    super('TC_FIRMWARE_PROJECT', message);
+  }
+}
+
+/** The firmware did not compile or link. `output` is the compiler's own output (user paths and lines). */
+export class FirmwareBuildError extends TwincoreError {
+  constructor(message: string, readonly output: string) {
+    super('TC_FIRMWARE_BUILD', message);
   }
 }
 

@@ -20,7 +20,7 @@ import type { DeviceEvents } from './device.js';
 import { ProcessDeviceError, TwincoreRangeError, TwincoreTypeError, UnsupportedError } from './errors.js';
 import { LogRing } from './log-ring.js';
 import { packageRoot } from './native.js';
-import { checkInt, optInt, resolveDeviceOptions, type DeviceOptions } from './options.js';
+import { optInt, resolveDeviceOptions, type DeviceOptions } from './options.js';
 import { within } from './time.js';
 import type { DeviceCounters, FaultKind, LogEntry, StopReport } from './types.js';
 
@@ -80,25 +80,19 @@ export function deviceBinary(sanitizer: Sanitizer): string {
   return path.join(packageRoot(), 'build-native', sanitizer, 'twincore-device');
 }
 
-/** The device executable's flags for a profile; fields it cannot set must keep their defaults. */
-function profileArgs(profile: Profile): string[] {
-  const base = profile.dualCore ? PROFILES.esp32! : PROFILES.esp32c3!;
-  const args: string[] = [];
-  if (profile.hostPort !== base.hostPort) args.push('--port', String(profile.hostPort));
-  if (profile.maxConnections !== base.maxConnections) {
-    checkInt(profile.maxConnections, 'options.profile.maxConnections (device process)', 1, 1024);
-    args.push('--max-connections', String(profile.maxConnections));
-  }
-  if (profile.sendWindow !== base.sendWindow) {
-    checkInt(profile.sendWindow, 'options.profile.sendWindow (device process)', 536, 1 << 20);
-    args.push('--send-window', String(profile.sendWindow));
-  }
-  if (!profile.dualCore) args.push('--single-core');
-  for (const key of ['recvWindow', 'mss', 'pollIntervalMs', 'ackTimeoutMs', 'heapBytes'] as const) {
-    if (profile[key] !== base[key]) {
-      throw new UnsupportedError(`options.profile.${key} cannot be set on the device process (only hostPort, maxConnections, sendWindow, dualCore)`);
-    }
-  }
+/** The device executable's flags for a profile (native/device/runner.h): every knob, validated
+ *  once by resolveDeviceOptions against PROFILE_LIMITS, the same table the executable checks. */
+export function profileArgs(profile: Profile): string[] {
+  const named = PROFILES[profile.name] ? profile.name : profile.dualCore ? 'esp32' : 'esp32c3';
+  const base = PROFILES[named]!;
+  const args: string[] = ['--profile', named];
+  const flags: Array<[keyof Profile, string]> = [
+    ['hostPort', '--port'], ['maxConnections', '--max-connections'], ['sendWindow', '--send-window'],
+    ['recvWindow', '--recv-window'], ['mss', '--mss'], ['pollIntervalMs', '--poll-ms'],
+    ['ackTimeoutMs', '--ack-timeout-ms'], ['heapBytes', '--heap-bytes'],
+  ];
+  for (const [key, flag] of flags) if (profile[key] !== base[key]) args.push(flag, String(profile[key]));
+  if (profile.dualCore !== base.dualCore) args.push('--dual-core', profile.dualCore ? '1' : '0');
   return args;
 }
 
@@ -208,7 +202,8 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
           }
         } else if (line.startsWith(EXIT_PREFIX)) {
           try {
-            finalCounters = JSON.parse(line.slice(EXIT_PREFIX.length)) as DeviceCounters;
+            const exit = JSON.parse(line.slice(EXIT_PREFIX.length)) as { counters?: DeviceCounters };
+            finalCounters = exit.counters ?? null;
             if (device) device.#finalCounters = finalCounters;
           } catch {
             // a truncated line: the exit code tells the rest

@@ -34,6 +34,35 @@ const auto processStart = std::chrono::steady_clock::now();
 }  // namespace
 
 Device::Impl* currentImpl() { return tlsDev; }
+
+bool namedProfile(const std::string& name, Profile* out) {
+  Profile p;  // esp32: the defaults of twin::Profile
+  if (name == "esp32" || name == "esp32s3") {
+    p.dualCore = true;
+  } else if (name == "esp32c3") {
+    p.dualCore = false;  // one RISC-V core: async_tcp and loop are serialised
+  } else {
+    return false;
+  }
+  p.name = name;
+  *out = p;
+  return true;
+}
+
+bool validateProfile(const Profile& p, std::string* error) {
+  auto check = [&](const char* knob, uint64_t v, Range r) {
+    if (v >= r.lo && v <= r.hi) return true;
+    *error = std::string("profile.") + knob + " must be an integer " + std::to_string(r.lo) + ".." +
+             std::to_string(r.hi) + ", got " + std::to_string(v);
+    return false;
+  };
+  return check("maxConnections", p.maxConnections, limits::maxConnections) &&
+         check("sendWindow", p.sendWindow, limits::sendWindow) &&
+         check("recvWindow", p.recvWindow, limits::recvWindow) && check("mss", p.mss, limits::mss) &&
+         check("pollIntervalMs", p.pollIntervalMs, limits::pollIntervalMs) &&
+         check("ackTimeoutMs", p.ackTimeoutMs, limits::ackTimeoutMs) &&
+         check("heapBytes", p.heapBytes, limits::heapBytes) && check("hostPort", p.hostPort, limits::hostPort);
+}
 void setThreadIdentity(Device::Impl* dev, Role role, const char* taskName) {
   tlsDev = dev;
   tlsRole = role;

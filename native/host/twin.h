@@ -125,6 +125,12 @@ static_assert(sizeof(Counters) == (0 TWIN_COUNTER_FIELDS(TWIN_COUNT_ONE)) * size
 enum class LogLevel { Debug, Info, Warn, Error };
 using LogSink = std::function<void(LogLevel, const std::string& line)>;
 
+// The named boards (the same table as PROFILES in src/defaults.ts; a test checks them equal):
+// esp32 (dual core), esp32s3 (dual core), esp32c3 (single core). False for an unknown name.
+bool namedProfile(const std::string& name, Profile* out);
+// Checks every numeric knob against `limits`; the message names the knob and its range.
+bool validateProfile(const Profile& p, std::string* error);
+
 // Fault injection: each counter arms a failure for the next N matching operations.
 struct Faults {
   std::atomic<int32_t> failAccepts{0};     // accept: the AsyncClient allocation fails
