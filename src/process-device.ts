@@ -17,15 +17,16 @@ import path from 'node:path';
 
 import { PROCESS_DEVICE_DEFAULTS, PROFILES, loopbackUrls, type Profile } from './defaults.js';
 import type { DeviceEvents } from './device.js';
-import { ProcessDeviceError, TwincoreRangeError, TwincoreTypeError, UnsupportedError } from './errors.js';
+import { ProcessDeviceError, TwincoreRangeError, TwincoreTypeError } from './errors.js';
 import { LogRing } from './log-ring.js';
 import { packageRoot } from './native.js';
-import { optInt, resolveDeviceOptions, type DeviceOptions } from './options.js';
+import { checkInt, optInt, resolveDeviceOptions, type DeviceOptions } from './options.js';
 import { within } from './time.js';
 import type { DeviceCounters, FaultKind, LogEntry, StopReport } from './types.js';
 
-export type Sanitizer = 'asan' | 'tsan';
-export const SANITIZERS: readonly Sanitizer[] = ['asan', 'tsan'];
+/** The device build: 'plain' (no sanitizer), AddressSanitizer+UBSan+LSan, or ThreadSanitizer. */
+export type Sanitizer = 'plain' | 'asan' | 'tsan';
+export const SANITIZERS: readonly Sanitizer[] = ['plain', 'asan', 'tsan'];
 
 export interface ProcessDeviceOptions extends DeviceOptions {
   /** Which build to run. Default 'asan'. */
@@ -38,11 +39,18 @@ export interface ProcessDeviceOptions extends DeviceOptions {
   stopTimeoutMs?: number;
   /** The process exits by itself after this long (a safety net, not a schedule). */
   maxSeconds?: number;
+  /** A user firmware built by buildFirmware() (its `executable`): runs instead of a built-in
+   *  firmware; `firmware` and `config` do not apply. The sanitizer is the one it was built with. */
+  firmwareExecutable?: string;
 }
 
 export const READY_PREFIX = 'TWINCORE_DEVICE_READY ';
 export const EXIT_PREFIX = 'TWINCORE_DEVICE_EXIT ';
 export const LOG_PREFIX = 'LOG ';
+export const REPLY_PREFIX = 'TWINCORE_REPLY ';
+export const RESTART_PREFIX = 'TWINCORE_DEVICE_RESTART ';
+
+const FAULT_COMMAND: Record<FaultKind, string> = { accept: 'failAccepts', alloc: 'failAllocs', listen: 'failListen' };
 
 const REPORT_START = /WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:/;
 const SEPARATOR = /^={10,}\s*$/;
@@ -139,11 +147,15 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
     this.ports = Object.freeze([...init.ports]);
     this.#stopTimeoutMs = init.stopTimeoutMs;
     this.#exited = init.exited;
-    void this.#exited.then((info) => { this.#exitInfo = info; });
+    void this.#exited.then((info) => {
+      this.#exitInfo = info;
+      for (const p of this.#pending.values()) p.reject(new ProcessDeviceError('the device process exited'));
+      this.#pending.clear();
+    });
   }
 
   static async start(options: ProcessDeviceOptions = {}): Promise<ProcessDevice> {
-    const { sanitizer = 'asan', binary, env, readyTimeoutMs, stopTimeoutMs, maxSeconds, ...deviceOptions } = options;
+    const { sanitizer = 'asan', binary, env, readyTimeoutMs, stopTimeoutMs, maxSeconds, firmwareExecutable, ...deviceOptions } = options;
     if (!SANITIZERS.includes(sanitizer)) {
       throw new TwincoreRangeError(`options.sanitizer must be one of ${SANITIZERS.join(', ')}, got '${String(sanitizer)}'`);
     }
@@ -152,12 +164,19 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
     const stopMs = optInt(stopTimeoutMs, 'options.stopTimeoutMs', PROCESS_DEVICE_DEFAULTS.stopTimeoutMs, 1, 600_000);
     const maxSec = optInt(maxSeconds, 'options.maxSeconds', PROCESS_DEVICE_DEFAULTS.maxSeconds, 1, 86_400);
     const opts = resolveDeviceOptions(deviceOptions);
-    const file = binary ?? deviceBinary(sanitizer);
+    const file = firmwareExecutable ?? binary ?? deviceBinary(sanitizer);
     if (!existsSync(file)) {
-      throw new ProcessDeviceError(`the ${sanitizer} device build is missing (${file}); run "npm install" (or "node scripts/build.mjs native")`);
+      throw new ProcessDeviceError(firmwareExecutable
+        ? `the firmware executable ${file} does not exist (build it with buildFirmware() / "twincore build")`
+        : `the ${sanitizer} device build is missing (${file}); run "npm install" (or "node scripts/build.mjs native")`);
     }
-    const args = ['--firmware', opts.firmware, ...profileArgs(opts.profile), '--max-seconds', String(maxSec)];
-    for (const [k, v] of Object.entries(opts.config)) args.push('--config', `${k}=${v}`);
+    const args = [...profileArgs(opts.profile), '--max-seconds', String(maxSec)];
+    if (firmwareExecutable) {
+      opts.firmware = path.basename(firmwareExecutable).replace(/-device$/, '');
+    } else {
+      args.unshift('--firmware', opts.firmware);
+      for (const [k, v] of Object.entries(opts.config)) args.push('--config', `${k}=${v}`);
+    }
 
     const child = spawn(file, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -200,6 +219,11 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
           } catch {
             onReady?.([]);
           }
+        } else if (line.startsWith(REPLY_PREFIX)) {
+          device?.handleReply(line.slice(REPLY_PREFIX.length));
+        } else if (line.startsWith(RESTART_PREFIX)) {
+          ring.push({ level: 'info', line: 'ESP.restart(): the device process restarts' });
+          device?.emit('log', 'info', 'ESP.restart(): the device process restarts');
         } else if (line.startsWith(EXIT_PREFIX)) {
           try {
             const exit = JSON.parse(line.slice(EXIT_PREFIX.length)) as { counters?: DeviceCounters };
@@ -275,8 +299,52 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
     return this.#finalCounters;
   }
 
-  injectFault(_kind: FaultKind, _count?: number): void {
-    throw new UnsupportedError('fault injection is not available on the device process (use the in-process Device)');
+  /** Arms a fault in the device (control channel); the same kinds as the in-process Device. */
+  injectFault(kind: FaultKind, count = 1): void {
+    if (!FAULT_COMMAND[kind]) throw new TwincoreRangeError(`unknown fault kind '${String(kind)}'`);
+    checkInt(count, 'count', 0, 1_000_000);
+    void this.request(`fault ${FAULT_COMMAND[kind]} ${count}`).catch(() => undefined);
+  }
+
+  /** The device's counters now, over the control channel. */
+  async readCounters(): Promise<DeviceCounters> {
+    const r = await this.request('counters');
+    return r.counters as DeviceCounters;
+  }
+
+  #nextId = 1;
+  #pending = new Map<number, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>();
+
+  /** Sends one control command (native/device/runner.h) and resolves with its reply's fields. */
+  request(command: string, timeoutMs = 5000): Promise<Record<string, unknown>> {
+    if (!this.running || !this.#child.stdin?.writable) return Promise.reject(new ProcessDeviceError('the device process is not running'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new ProcessDeviceError(`no reply to '${command}' within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, {
+        resolve: (r) => { clearTimeout(timer); resolve(r); },
+        reject: (e) => { clearTimeout(timer); reject(e); },
+      });
+      this.#child.stdin!.write(`${id} ${command}\n`);
+    });
+  }
+
+  /** @internal a TWINCORE_REPLY line */
+  handleReply(json: string): void {
+    let r: Record<string, unknown>;
+    try {
+      r = JSON.parse(json) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    const p = this.#pending.get(Number(r.id));
+    if (!p) return;
+    this.#pending.delete(Number(r.id));
+    if (r.ok === false) p.reject(new ProcessDeviceError(`device: ${String(r.error)}`));
+    else p.resolve(r);
   }
 
   /** SIGTERM, then the exit report. Idempotent. After stopTimeoutMs the process is SIGKILLed

@@ -68,3 +68,13 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<bo
   }
   return true;
 }
+
+/** waitFor with an async condition (a control-channel query): polls every 50 ms until true or timeoutMs. */
+export async function waitForAsync(cond: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}

@@ -38,6 +38,11 @@ void emit(const std::string& line) {
   std::fflush(stdout);
 }
 
+void flushOut() {
+  std::fflush(stdout);
+  std::fflush(stderr);
+}
+
 std::string jsonString(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
@@ -147,7 +152,7 @@ void controlMain(Device* dev) {
 
 void registerControl(const std::string& name, ControlHandler h) { handlers()[name] = std::move(h); }
 
-int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup) {
+int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup, bool globalsOutliveDevice) {
   Profile profile;
   uint64_t maxSeconds = 0, boot = 1;
   bool ownDataDir = false;
@@ -235,7 +240,7 @@ int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup
     device.stop();
     setDefaultDevice(nullptr);
     removeData();
-    std::fflush(nullptr);
+    flushOut();  // not fflush(nullptr): the control thread holds stdin's lock in fgets
     std::_Exit(4);
   }
   std::vector<uint16_t> ports = device.ports();
@@ -276,7 +281,7 @@ int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup
   device.stop();
   setDefaultDevice(nullptr);
   const Counters& c = device.counters();
-  bool leftovers = c.clientsAlive != 0 || c.connectionsOpen != 0 || c.threadsAlive != 0;
+  bool leftovers = (!globalsOutliveDevice && c.clientsAlive != 0) || c.connectionsOpen != 0 || c.threadsAlive != 0;
 
   if (reason == "restart" && !leftovers) {
     // ESP.restart(): the board reboots. Re-execute this program on the same first port and flash
@@ -303,7 +308,7 @@ int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup
     av.push_back(argv[0]);
     for (auto& a : args) av.push_back(&a[0]);
     av.push_back(nullptr);
-    std::fflush(nullptr);
+    flushOut();  // not fflush(nullptr): the control thread holds stdin's lock in fgets
     sigset_t none;
     sigemptyset(&none);
     pthread_sigmask(SIG_SETMASK, &none, nullptr);
@@ -318,7 +323,7 @@ int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup
   // A board never destroys its globals: leave them (a sketch's AsyncWebServer outlives its device
   // here too). LeakSanitizer still checks the heap: what globals hold is reachable, not a leak.
   if (__lsan_do_leak_check) __lsan_do_leak_check();
-  std::fflush(nullptr);
+  flushOut();  // not fflush(nullptr): the control thread holds stdin's lock in fgets
   std::_Exit(leftovers ? 3 : 0);
 }
 

@@ -50,7 +50,11 @@ using ControlHandler =
     std::function<bool(Device& d, const std::vector<std::string>& words, std::string* fields, std::string* error)>;
 void registerControl(const std::string& name, ControlHandler h);
 
-int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup);
+// globalsOutliveDevice: the firmware is a sketch whose global objects are never destroyed (as on a
+// board): AsyncClients they still hold at stop are theirs, so only the twin's own leftovers
+// (sockets, threads) make exit code 3. Built-in firmwares are destroyed by stop(): any AsyncClient
+// left alive then is a leak and counts too.
+int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup, bool globalsOutliveDevice = false);
 
 }  // namespace runner
 }  // namespace twin

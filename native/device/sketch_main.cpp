@@ -27,5 +27,6 @@ int main(int argc, char** argv) {
         }
         *factory = [] { return std::unique_ptr<twin::Firmware>(new SketchFirmware()); };
         return true;
-      });
+      },
+      /*globalsOutliveDevice=*/true);
 }
