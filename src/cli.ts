@@ -15,6 +15,8 @@ import { SCENARIOS } from './harness/scenario.js';
 import { runStress, type StressOptions, type StressProgress, type StressRun } from './harness/stress.js';
 import { LOCAL_TARGETS, parseTarget, type LocalTargetName } from './harness/targets.js';
 import { SERVE_DEFAULTS, parseConfigPairs, serve, type ServeOptions } from './serve.js';
+import { FirmwareBuildError, FirmwareProjectError } from './errors.js';
+import { VARIANTS, buildFirmware, type Board, type BuildResult, type Variant } from './firmware/build.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -27,8 +29,8 @@ export interface CliIo {
 // Flags
 // ---------------------------------------------------------------------------------------------
 
-type FlagKind = 'int' | 'seconds' | 'string' | 'boolean' | 'pairs';
-type ValueOf<K extends FlagKind> = K extends 'boolean' ? boolean : K extends 'string' ? string : K extends 'pairs' ? Record<string, string> : number;
+type FlagKind = 'int' | 'seconds' | 'string' | 'boolean' | 'pairs' | 'list';
+type ValueOf<K extends FlagKind> = K extends 'boolean' ? boolean : K extends 'string' ? string : K extends 'pairs' ? Record<string, string> : K extends 'list' ? string[] : number;
 
 /** One flag, tied to a key of the command's config type C. */
 interface FlagDef<C> {
@@ -61,6 +63,10 @@ function parseFlags<C extends object>(args: string[], table: readonly FlagDef<C>
     }
     const raw = eq >= 0 ? arg.slice(eq + 1) : args[++i];
     if (raw === undefined || raw === '') throw new UsageError(`--${name} needs a value`);
+    if (def.kind === 'list') {
+      ((out[def.key] ??= []) as string[]).push(raw);
+      continue;
+    }
     if (def.kind === 'pairs') {
       let pair: Record<string, string>;
       try {
@@ -102,7 +108,7 @@ function flagHelp<C>(table: readonly FlagDef<C>[]): string {
     const arg = f.kind === 'boolean' ? ''
       : f.arg ? ` <${f.arg}>`
         : f.kind === 'string' ? (f.choices ? ` <${f.choices.join('|')}>` : ' <name>')
-          : f.kind === 'pairs' ? ' <key=value>' : f.kind === 'seconds' ? ' <s>' : ' <n>';
+          : f.kind === 'pairs' ? ' <key=value>' : f.kind === 'list' ? ' <dir>' : f.kind === 'seconds' ? ' <s>' : ' <n>';
     return [`--${f.flag}${arg}`, f.help] as const;
   });
   const w = Math.max(...rows.map(([a]) => a.length));
@@ -243,7 +249,79 @@ async function serveCommand(args: string[], io: CliIo): Promise<number> {
   return serve(options);
 }
 
+/** The build command's config. */
+interface BuildCliConfig {
+  variant: string;
+  env: string;
+  board: string;
+  src: string[];
+  include: string[];
+  lib: string[];
+  define: string[];
+  json: boolean;
+}
+
+const BUILD_FLAGS: readonly FlagDef<BuildCliConfig>[] = [
+  { flag: 'variant', key: 'variant', kind: 'string', choices: [...VARIANTS, 'all'], help: 'plain (default), asan (AddressSanitizer+UBSan+LeakSanitizer), tsan (ThreadSanitizer), or all three' },
+  { flag: 'env', key: 'env', kind: 'string', help: 'PlatformIO environment (default: the project\'s default_envs)' },
+  { flag: 'board', key: 'board', kind: 'string', choices: ['esp32', 'esp32s3', 'esp32c3'], help: 'board whose defines the build sets (default esp32)' },
+  { flag: 'src', key: 'src', kind: 'list', help: 'source folder (repeatable): build these instead of detecting the project' },
+  { flag: 'include', key: 'include', kind: 'list', help: 'extra include folder (repeatable)' },
+  { flag: 'lib', key: 'lib', kind: 'list', help: 'a library folder, or a folder of libraries (repeatable)' },
+  { flag: 'define', key: 'define', kind: 'list', arg: 'NAME[=VALUE]', help: 'extra -D (repeatable)' },
+  { flag: 'json', key: 'json', kind: 'boolean', help: 'print the result as JSON on stdout' },
+];
+
+/** Splits a leading positional project folder off the flags (`twincore build DIR --flag`). */
+function projectArg(args: string[]): [string | undefined, string[]] {
+  return args[0] !== undefined && !args[0].startsWith('--') ? [args[0], args.slice(1)] : [undefined, args];
+}
+
+async function buildCommand(args: string[], io: CliIo): Promise<number> {
+  const [dir, rest] = projectArg(args);
+  const flags = parseFlags(rest, BUILD_FLAGS);
+  const variants = flags.variant === 'all' ? [...VARIANTS] : [(flags.variant ?? 'plain') as Variant];
+  const results: BuildResult[] = [];
+  for (const variant of variants) {
+    try {
+      const r = await buildFirmware({
+        project: dir ?? '.', variant, env: flags.env, board: flags.board as Board | undefined,
+        src: flags.src, include: flags.include, lib: flags.lib, defines: flags.define,
+      });
+      results.push(r);
+      if (!flags.json) {
+        const libs = r.project.libraries.map((l) => (l.skipped ? `${l.name} (${l.skipped})` : l.name));
+        io.stdout(`${r.project.name} [${r.project.kind}${r.project.env ? ` env:${r.project.env}` : ''}] ${variant}: ` +
+          `${r.compiled ? 'built' : 'up to date'} in ${(r.ms / 1000).toFixed(1)} s -> ${r.executable}\n` +
+          (libs.length ? `  libraries: ${libs.join(', ')}\n` : '') +
+          (r.project.ignoredFlags.length ? `  build_flags not used on the host: ${[...new Set(r.project.ignoredFlags)].join(' ')}\n` : ''));
+      }
+    } catch (e) {
+      if (e instanceof FirmwareBuildError) {
+        io.stderr(`${e.message}\n`);
+        return 1;
+      }
+      if (e instanceof FirmwareProjectError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
+  if (flags.json) {
+    io.stdout(`${JSON.stringify(results.map((r) => ({
+      name: r.project.name, kind: r.project.kind, env: r.project.env ?? null, variant: r.variant, executable: r.executable,
+      compiled: r.compiled, ms: r.ms, libraries: r.project.libraries.map((l) => ({ name: l.name, dir: l.dir, skipped: l.skipped ?? null })),
+    })), null, 2)}\n`);
+  }
+  return 0;
+}
+
 const COMMANDS: Record<string, Command> = {
+  build: {
+    summary: 'build a firmware project (PlatformIO project or Arduino sketch folder) into a device executable for the twin',
+    usage: `twincore build [DIR] [flags]\n\n${flagHelp(BUILD_FLAGS)}\n\n` +
+      'DIR (default .) is a PlatformIO project (platformio.ini), an Arduino sketch folder (DIR/DIR.ino), or, with --src,\n' +
+      'any folder. Builds are cached in DIR/.twincore/build/ (or $TWINCORE_CACHE_DIR).',
+    run: buildCommand,
+  },
   stress: {
     summary: 'run a stress scenario against a device and check its invariants (exit 0 ok, 1 violated, 2 usage)',
     usage: `twincore stress [flags]\n\n${flagHelp(STRESS_FLAGS)}\n\nscenarios:\n` +
