@@ -17,6 +17,8 @@ import { LOCAL_TARGETS, parseTarget, type LocalTargetName } from './harness/targ
 import { SERVE_DEFAULTS, parseConfigPairs, serve, type ServeOptions } from './serve.js';
 import { FirmwareBuildError, FirmwareProjectError } from './errors.js';
 import { VARIANTS, buildFirmware, type Board, type BuildResult, type Variant } from './firmware/build.js';
+import { ProcessDevice } from './process-device.js';
+import { FIRMWARE_STRESS_DEFAULTS, runFirmwareStress, type FirmwareStressResult } from './harness/firmware-stress.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -179,7 +181,90 @@ function startRun(flags: Partial<StressCliConfig>): StressRun | EchoChurnRun {
   return runStress(o);
 }
 
-async function stressCommand(args: string[], io: CliIo): Promise<number> {
+/** `twincore stress DIR`: the firmware stress's flags. */
+interface FirmwareStressCliConfig {
+  target: string;
+  env: string;
+  board: string;
+  lib: string[];
+  ws: string[];
+  http: string[];
+  message: string[];
+  durationMs: number;
+  clients: number;
+  seed: number;
+  profile: string;
+  json: boolean;
+  quiet: boolean;
+}
+
+const FIRMWARE_STRESS_FLAGS: readonly FlagDef<FirmwareStressCliConfig>[] = [
+  { flag: 'target', key: 'target', kind: 'string', choices: ['asan', 'tsan', 'plain'], help: `the build to run: asan (default: AddressSanitizer+UBSan+LeakSanitizer), tsan (ThreadSanitizer), plain` },
+  { flag: 'ws', key: 'ws', kind: 'list', arg: 'path', help: `WebSocket path, repeatable (default ${FIRMWARE_STRESS_DEFAULTS.wsPaths.join(', ')})` },
+  { flag: 'http', key: 'http', kind: 'list', arg: 'path', help: `HTTP path fetched during the run, repeatable (default ${FIRMWARE_STRESS_DEFAULTS.httpPaths.join(', ')})` },
+  { flag: 'message', key: 'message', kind: 'list', arg: 'text', help: 'a text message senders pick from, repeatable (default: generated text and binary)' },
+  { flag: 'duration', key: 'durationMs', kind: 'seconds', min: 0.5, max: 86_400, help: `seconds of client activity (default ${FIRMWARE_STRESS_DEFAULTS.durationMs / 1000})` },
+  { flag: 'clients', key: 'clients', kind: 'int', min: 1, max: 4094, help: `concurrent clients (default ${FIRMWARE_STRESS_DEFAULTS.clients}; 2 sockets more are kept for the liveness probe)` },
+  { flag: 'seed', key: 'seed', kind: 'int', max: 0xffff_ffff, help: `schedule seed (default ${FIRMWARE_STRESS_DEFAULTS.seed})` },
+  { flag: 'profile', key: 'profile', kind: 'string', choices: Object.keys(PROFILES), help: 'board profile (default esp32)' },
+  { flag: 'env', key: 'env', kind: 'string', help: 'PlatformIO environment (default: the project\'s default_envs)' },
+  { flag: 'board', key: 'board', kind: 'string', choices: ['esp32', 'esp32s3', 'esp32c3'], help: 'board whose defines the build sets (default esp32)' },
+  { flag: 'lib', key: 'lib', kind: 'list', help: 'a library folder, or a folder of libraries (repeatable)' },
+  { flag: 'json', key: 'json', kind: 'boolean', help: 'print the result as JSON on stdout' },
+  { flag: 'quiet', key: 'quiet', kind: 'boolean', help: 'no progress line' },
+];
+
+export function formatFirmwareStress(r: FirmwareStressResult): string {
+  const lines = [`twincore stress ${r.firmware} (${r.variant}, seed ${r.seed}, ${r.clients} clients, ${r.durationMs / 1000} s): ${r.ok ? 'OK' : 'FAILED'}`];
+  const w = Math.max(...r.invariants.map((i) => i.name.length));
+  for (const i of r.invariants) lines.push(`  ${i.ok ? 'ok  ' : 'FAIL'}  ${i.name.padEnd(w)}  ${i.detail}`);
+  const s = r.stats.sessions;
+  lines.push(`  sessions: ${Object.entries(s).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  lines.push(`  messages: ${r.stats.messagesSent} sent, ${r.stats.messagesReceived} received (${r.stats.bytesReceived} B); probes ${r.stats.probes}, slowest ${r.stats.probeMaxMs} ms`);
+  if (!r.ok) {
+    for (const rep of r.sanitizerReports.slice(0, 2)) lines.push('', rep.split('\n').slice(0, 30).join('\n'));
+    if (r.deviceLog.length) lines.push('', 'device log (last lines):', ...r.deviceLog.slice(-10).map((l) => `  ${l}`));
+    lines.push('', `replay: ${r.replay}`);
+  }
+  return lines.join('\n');
+}
+
+async function firmwareStressCommand(dir: string, args: string[], io: CliIo): Promise<number> {
+  const flags = parseFlags(args, FIRMWARE_STRESS_FLAGS);
+  const run = runFirmwareStress({
+    project: dir, variant: (flags.target ?? FIRMWARE_STRESS_DEFAULTS.variant) as Variant, env: flags.env, board: flags.board as Board | undefined,
+    lib: flags.lib, wsPaths: flags.ws, httpPaths: flags.http, messages: flags.message, durationMs: flags.durationMs,
+    clients: flags.clients, seed: flags.seed, profile: flags.profile,
+  });
+  if (!flags.quiet) {
+    run.on('progress', (p) => {
+      const line = `twincore stress: ${p.phase} ${(p.elapsedMs / 1000).toFixed(1)} s, ${p.sessions} sessions, ${p.probes} probes`;
+      io.stderr(io.isTty ? `\r\x1b[2K${line}` : `${line}\n`);
+    });
+  }
+  const onSigint = (): void => run.abort();
+  process.once('SIGINT', onSigint);
+  let result: FirmwareStressResult;
+  try {
+    result = await run.result;
+  } catch (e) {
+    if (e instanceof FirmwareBuildError) {
+      io.stderr(`${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof FirmwareProjectError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (!flags.quiet && io.isTty) io.stderr('\n');
+  io.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatFirmwareStress(result)}\n`);
+  return result.ok ? 0 : 1;
+}
+
+async function stressCommand(argv: string[], io: CliIo): Promise<number> {
+  const [dir, args] = projectArg(argv);
+  if (dir !== undefined) return firmwareStressCommand(dir, args, io);
   const flags = parseFlags(args, STRESS_FLAGS);
   const quiet = flags.quiet ?? false;
   let run: StressRun | EchoChurnRun;
@@ -240,7 +325,71 @@ const SERVE_FLAGS: readonly FlagDef<ServeCliConfig>[] = [
   { flag: 'config', key: 'firmwareConfig', kind: 'pairs', help: 'reference firmware config, repeatable (e.g. rate=10)' },
 ];
 
-async function serveCommand(args: string[], io: CliIo): Promise<number> {
+/** `twincore serve DIR`: the user's firmware on the twin until Ctrl-C. */
+interface FirmwareServeCliConfig {
+  port: number;
+  profile: string;
+  target: string;
+  env: string;
+  board: string;
+  lib: string[];
+  dataDir: string;
+}
+
+const FIRMWARE_SERVE_FLAGS: readonly FlagDef<FirmwareServeCliConfig>[] = [
+  { flag: 'port', key: 'port', kind: 'int', max: 65535, help: `host port of the firmware's first server on 127.0.0.1 (default ${SERVE_DEFAULTS.port}; 0 picks one)` },
+  { flag: 'profile', key: 'profile', kind: 'string', choices: Object.keys(PROFILES), help: 'board profile (default esp32)' },
+  { flag: 'target', key: 'target', kind: 'string', choices: ['plain', 'asan', 'tsan'], help: 'the build to run (default plain)' },
+  { flag: 'env', key: 'env', kind: 'string', help: 'PlatformIO environment' },
+  { flag: 'board', key: 'board', kind: 'string', choices: ['esp32', 'esp32s3', 'esp32c3'], help: 'board whose defines the build sets (default esp32)' },
+  { flag: 'lib', key: 'lib', kind: 'list', help: 'a library folder, or a folder of libraries (repeatable)' },
+  { flag: 'data-dir', key: 'dataDir', kind: 'string', arg: 'dir', help: 'the board\'s flash (LittleFS, SPIFFS, Preferences) as a host folder, kept (default: a temporary one)' },
+];
+
+async function firmwareServeCommand(dir: string, args: string[], io: CliIo): Promise<number> {
+  const flags = parseFlags(args, FIRMWARE_SERVE_FLAGS);
+  const variant = (flags.target ?? 'plain') as Variant;
+  let build: BuildResult;
+  try {
+    build = await buildFirmware({ project: dir, variant, env: flags.env, board: flags.board as Board | undefined, lib: flags.lib });
+  } catch (e) {
+    if (e instanceof FirmwareBuildError) {
+      io.stderr(`${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof FirmwareProjectError) throw new UsageError(e.message);
+    throw e;
+  }
+  const profile = { ...PROFILES[flags.profile ?? 'esp32']!, hostPort: flags.port ?? SERVE_DEFAULTS.port };
+  const device = await ProcessDevice.start({
+    firmwareExecutable: build.executable, sanitizer: variant, profile, maxSeconds: 86_400,
+    ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
+  });
+  device.on('log', (_lvl, line) => io.stdout(`[${build.project.name}] ${line}\n`));
+  for (const l of device.logs) io.stdout(`[${build.project.name}] ${l.line}\n`);
+  io.stdout(`${build.project.name} (${variant}, ${build.library === 'upstream' ? 'ESPAsyncWebServer' : 'twincore core'}) on a simulated ${profile.name}: ` +
+    `http://127.0.0.1:${device.port}/  ws://127.0.0.1:${device.port}/ws  (ports ${device.ports.join(', ')}); Ctrl-C stops it\n`);
+  const why = await new Promise<string>((resolve) => {
+    const onSig = (sig: string) => () => resolve(sig);
+    process.once('SIGINT', onSig('SIGINT'));
+    process.once('SIGTERM', onSig('SIGTERM'));
+    void device.exited.then(() => resolve('exit'));
+  });
+  const report = await device.stop();
+  if (report.sanitizerReports.length) {
+    io.stderr(`${report.sanitizerReports.join('\n\n')}\n`);
+    return 1;
+  }
+  if (why === 'exit') {
+    io.stderr(`the device process ended by itself (exit ${report.exitCode ?? report.signal})\n`);
+    return 1;
+  }
+  return report.exitCode === 0 ? 0 : 1;
+}
+
+async function serveCommand(argv: string[], io: CliIo): Promise<number> {
+  const [dir, args] = projectArg(argv);
+  if (dir !== undefined) return firmwareServeCommand(dir, args, io);
   const flags = parseFlags(args, SERVE_FLAGS);
   const options: ServeOptions = { print: (line) => io.stdout(`${line}\n`) };
   if (flags.port !== undefined) options.port = flags.port;
@@ -324,13 +473,15 @@ const COMMANDS: Record<string, Command> = {
   },
   stress: {
     summary: 'run a stress scenario against a device and check its invariants (exit 0 ok, 1 violated, 2 usage)',
-    usage: `twincore stress [flags]\n\n${flagHelp(STRESS_FLAGS)}\n\nscenarios:\n` +
+    usage: `twincore stress DIR [flags]   your firmware (a PlatformIO project or an Arduino sketch folder)\n\n${flagHelp(FIRMWARE_STRESS_FLAGS)}\n\n` +
+      `twincore stress [flags]       the reference firmware (no DIR)\n\n${flagHelp(STRESS_FLAGS)}\n\nscenarios:\n` +
       SCENARIO_HELP.map(([n, d]) => `  ${n.padEnd(12)}  ${d}`).join('\n'),
     run: stressCommand,
   },
   serve: {
     summary: 'run the reference firmware on a simulated board until Ctrl-C (dashboard, /ws, /stats)',
-    usage: `twincore serve [flags]\n\n${flagHelp(SERVE_FLAGS)}`,
+    usage: `twincore serve DIR [flags]   your firmware until Ctrl-C\n\n${flagHelp(FIRMWARE_SERVE_FLAGS)}\n\n` +
+      `twincore serve [flags]       the reference firmware (dashboard, /ws, /stats)\n\n${flagHelp(SERVE_FLAGS)}`,
     run: serveCommand,
   },
   help: {

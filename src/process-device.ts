@@ -42,6 +42,9 @@ export interface ProcessDeviceOptions extends DeviceOptions {
   /** A user firmware built by buildFirmware() (its `executable`): runs instead of a built-in
    *  firmware; `firmware` and `config` do not apply. The sanitizer is the one it was built with. */
   firmwareExecutable?: string;
+  /** The board's flash (LittleFS, SPIFFS, Preferences) as a host folder, kept across runs
+   *  (default: a temporary folder the device removes when it exits). */
+  dataDir?: string;
 }
 
 export const READY_PREFIX = 'TWINCORE_DEVICE_READY ';
@@ -155,7 +158,7 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
   }
 
   static async start(options: ProcessDeviceOptions = {}): Promise<ProcessDevice> {
-    const { sanitizer = 'asan', binary, env, readyTimeoutMs, stopTimeoutMs, maxSeconds, firmwareExecutable, ...deviceOptions } = options;
+    const { sanitizer = 'asan', binary, env, readyTimeoutMs, stopTimeoutMs, maxSeconds, firmwareExecutable, dataDir, ...deviceOptions } = options;
     if (!SANITIZERS.includes(sanitizer)) {
       throw new TwincoreRangeError(`options.sanitizer must be one of ${SANITIZERS.join(', ')}, got '${String(sanitizer)}'`);
     }
@@ -171,6 +174,10 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
         : `the ${sanitizer} device build is missing (${file}); run "npm install" (or "node scripts/build.mjs native")`);
     }
     const args = [...profileArgs(opts.profile), '--max-seconds', String(maxSec)];
+    if (dataDir !== undefined) {
+      if (typeof dataDir !== 'string' || !dataDir) throw new TwincoreTypeError('options.dataDir must be a folder path');
+      args.push('--data-dir', path.resolve(dataDir));
+    }
     if (firmwareExecutable) {
       opts.firmware = path.basename(firmwareExecutable).replace(/-device$/, '');
     } else {
@@ -183,6 +190,8 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
       env: { ...process.env, ...PROCESS_DEVICE_DEFAULTS.env, ...env },
     });
     track(child);
+    // The control channel: a write after the process died is an EPIPE, not a crash of the harness.
+    child.stdin?.on('error', () => undefined);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       // 'close': the process exited and its stdout/stderr are fully read.
       child.once('close', (code, signal) => resolve({ code, signal }));
@@ -261,6 +270,11 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Resolves when the process has exited (for whatever reason). */
+  get exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.#exited;
   }
 
   get pid(): number | undefined {

@@ -1,7 +1,28 @@
 // sketch_main.cpp: main() of a user firmware's device process. The firmware is the sketch itself:
 // its global objects (constructed before main(), as on the board before setup()), and its setup()
 // and loop(), which the twin calls on the device's loop task. Everything else: runner.h.
+#include <new>
+
 #include "runner.h"
+
+// Every C++ allocation of the firmware and its libraries is charged to the device (the process's
+// one device; before it exists, to nothing): ESP.getFreeHeap(), the heap budget (an allocation over
+// it fails: new throws std::bad_alloc, new(nothrow) returns null, as on the board) and the leak
+// check see user code, not only the core. C malloc/free are not charged (ASan/LSan still check them);
+// over-aligned new is not charged either.
+void* operator new(std::size_t n) {
+  if (void* p = twin::heapAllocIn(twin::contextDevice(), n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return twin::heapAllocIn(twin::contextDevice(), n ? n : 1); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return twin::heapAllocIn(twin::contextDevice(), n ? n : 1); }
+void operator delete(void* p) noexcept { twin::heapFree(p, 0); }
+void operator delete[](void* p) noexcept { twin::heapFree(p, 0); }
+void operator delete(void* p, std::size_t) noexcept { twin::heapFree(p, 0); }
+void operator delete[](void* p, std::size_t) noexcept { twin::heapFree(p, 0); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { twin::heapFree(p, 0); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { twin::heapFree(p, 0); }
 
 void setup();
 void loop();

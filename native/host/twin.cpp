@@ -525,8 +525,10 @@ constexpr size_t kHeader = 16;
 static_assert(sizeof(HeapHeader) <= kHeader, "header");
 }  // namespace
 
-void* heapAlloc(size_t n) {
-  Device::Impl* d = tlsDev;
+void* heapAlloc(size_t n) { return heapAllocIn(tlsDev ? tlsDev->owner : nullptr, n); }
+
+void* heapAllocIn(Device* dev, size_t n) {
+  Device::Impl* d = dev ? dev->impl() : nullptr;
   if (d) {
     if (d->faults.failAllocs.load() > 0 && d->faults.failAllocs.fetch_sub(1) > 0) {
       d->counters.allocFailures++;

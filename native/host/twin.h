@@ -252,6 +252,10 @@ bool postToLoop(std::function<void()> fn);
 // Heap accounting against the profile's heapBytes; nullptr when over budget or a fault fires.
 void* heapAlloc(size_t n);
 void heapFree(void* p, size_t n);
+// The same, charged to device d (null: counted nowhere, as before a device exists). The user
+// firmware's device process routes every C++ new/delete through these (native/device/sketch_main.cpp),
+// so the heap budget, the alloc fault and the leak check cover the firmware and its libraries.
+void* heapAllocIn(Device* d, size_t n);
 // Returns once the async_tcp thread of the calling thread's device (off device threads: of
 // every running device) has finished the dispatch it was running. Inline on async_tcp.
 void networkBarrier();

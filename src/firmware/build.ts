@@ -32,7 +32,14 @@ const BOARD_DEFINES: Record<Board, string[]> = {
 };
 const COMMON_DEFINES = ['ESP32', 'ARDUINO_ARCH_ESP32', 'ARDUINO=10812', 'ESP_PLATFORM', 'TWINCORE_HOST=1'];
 
+/** Which AsyncWebServer the firmware is built against: upstream ESPAsyncWebServer when the project
+ *  brings it (a library providing ESPAsyncWebServer.h), else twincore's core (native/core: its
+ *  AsyncWebServer.h/AsyncWebSocket.h), as the Arduino tools pick an installed library. */
+export type WebLibrary = 'twincore' | 'upstream';
+
 export interface BuildOptions extends ResolveOptions {
+  /** Force the web library (default: detected, see WebLibrary). */
+  library?: WebLibrary;
   /** The firmware project: a PlatformIO project, a sketch folder, or (with src) any folder. */
   project: string;
   variant?: Variant;
@@ -48,6 +55,7 @@ export interface BuildOptions extends ResolveOptions {
 export interface BuildResult {
   project: FirmwareProject;
   variant: Variant;
+  library: WebLibrary;
   executable: string;
   buildDir: string;
   /** False when nothing needed compiling. */
@@ -117,6 +125,13 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
     : path.join(project.root, '.twincore', 'build', tag);
   mkdirSync(buildDir, { recursive: true });
 
+  const bringsUpstream = project.includes.some((inc) => existsSync(path.join(inc, 'ESPAsyncWebServer.h')));
+  const library: WebLibrary = options.library ?? (bringsUpstream ? 'upstream' : 'twincore');
+  if (library === 'upstream' && !bringsUpstream) {
+    throw new FirmwareProjectError(`${project.name}: --library upstream, but the project brings no ESPAsyncWebServer (no library provides ESPAsyncWebServer.h)`);
+  }
+  const includes = [...new Set(project.includes)];
+  if (library === 'twincore') includes.push(path.join(packageRoot(), 'native', 'core'), path.join(packageRoot(), 'native', 'port', 'std'));
   const sources = [...project.sources];
   if (project.inoFiles.length) {
     const joined = path.join(buildDir, `${project.name}.ino.cpp`);
@@ -133,7 +148,7 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
     `set(TC_VARIANT "${variant}")`,
     `set(TC_FW_NAME "${name}")`,
     `set(TC_FW_SOURCES\n${cmakeList(sources)})`,
-    `set(TC_FW_INCLUDES\n${cmakeList([...new Set(project.includes)])})`,
+    `set(TC_FW_INCLUDES\n${cmakeList(includes)})`,
     `set(TC_FW_DEFINES\n${cmakeList(defines)})`,
     'set(TC_FW_CXXFLAGS -g -Wno-unused-parameter)',
     'set(TC_FW_CFLAGS -g)',
@@ -160,5 +175,5 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
     throw new FirmwareBuildError(`${project.name}: the firmware did not build for the twin (${variant}):\n${messages}`, messages);
   }
   const compiled = /Building (CXX|C) object|Linking CXX executable/.test(r.out);
-  return { project, variant, executable: path.join(cmakeDir, name), buildDir, compiled, ms: Date.now() - started, output };
+  return { project, variant, library, executable: path.join(cmakeDir, name), buildDir, compiled, ms: Date.now() - started, output };
 }
