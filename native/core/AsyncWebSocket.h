@@ -49,7 +49,7 @@
 // callbacks unwind. Methods called after end() are safe and report kNotRunning / false.
 // begin() (after end()) accepts upgrades again. The destructor calls end() and removes the
 // handler from its AsyncWebServer; it must not run inside one of the server's callbacks.
-// Shutdown order inside end(), in the seed-2 shape: (1) signal: _running = false, so no upgrade
+// Shutdown order inside end() (signal, wake, join, then release; docs/architecture.md L1): (1) signal: _running = false, so no upgrade
 // is accepted and every send reports kNotRunning; (2) wake/drain upgrades: wait for the HTTP
 // server's callbacks in progress (an upgrade that passed the check finishes and is closed in
 // 3); (3) close every client: a connected peer is first sent Close 1001 "server shutting down"

@@ -1,4 +1,4 @@
-// Targets a scenario runs against, behind one small interface (DESIGN.md "The harness"):
+// Targets a scenario runs against, behind one small interface (docs/architecture.md, "Words": target):
 //   addon        the device in this process (fast, full fault control)
 //   asan | tsan  the sanitizer build of the device as a child process, driven over loopback;
 //                it reports its counters when it exits, and cannot inject faults
