@@ -14,6 +14,9 @@
 #include <cstring>
 
 #include "IPAddress.h"
+#include "WString.h"
+#include "pgmspace.h"
+#include "stdlib_noniso.h"
 
 uint32_t millis();
 uint32_t micros();
