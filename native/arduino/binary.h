@@ -1,6 +1,6 @@
 // binary.h (twin): the Arduino B0..B11111111 binary-literal macros (every spelling with
 // leading zeros, up to 8 digits), for old sketches; C++14 0b literals are the modern form.
-// Generated list; header only.
+// Generated list; header only, no state (any thread, nothing to own).
 #pragma once
 #define B0 0
 #define B00 0

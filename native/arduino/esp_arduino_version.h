@@ -1,6 +1,7 @@
 // esp_arduino_version.h (twin): the arduino-esp32 and ESP-IDF versions whose API the twin
 // follows (arduino-esp32 3.3 on ESP-IDF 5.5). Libraries test these to pick code paths (e.g.
-// ESPAsyncWebServer uses the core's SHA1Builder when ESP_IDF_VERSION_MAJOR >= 5). Header only.
+// ESPAsyncWebServer uses the core's SHA1Builder when ESP_IDF_VERSION_MAJOR >= 5). Header only,
+// constants only (any thread, nothing to own).
 #pragma once
 #include "esp_idf_version.h"
 

@@ -1,5 +1,6 @@
 // esp_idf_version.h (twin): the ESP-IDF version the twin's API follows (see
-// esp_arduino_version.h). Header only, C and C++.
+// esp_arduino_version.h). C and C++; constants and one function returning a static string
+// (any thread, nothing to own).
 #pragma once
 
 #define ESP_IDF_VERSION_MAJOR 5
