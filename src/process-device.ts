@@ -222,11 +222,19 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
           ring.push({ level: 'info', line: text });
           device?.emit('log', 'info', text);
         } else if (line.startsWith(READY_PREFIX)) {
+          let ready: { ports?: unknown; boot?: unknown } = {};
           try {
-            const ready = JSON.parse(line.slice(READY_PREFIX.length)) as { ports?: unknown };
-            onReady?.(Array.isArray(ready.ports) ? ready.ports.map(Number) : []);
+            ready = JSON.parse(line.slice(READY_PREFIX.length)) as { ports?: unknown; boot?: unknown };
           } catch {
-            onReady?.([]);
+            // a truncated line: no ports
+          }
+          if (device) {
+            // A READY after ESP.restart(): the re-executed device is up again, on the same ports.
+            device.#boots = Number(ready.boot) || device.#boots + 1;
+            device.emit('log', 'info', `device up again (boot ${device.#boots})`);
+            for (const w of device.#bootWaiters.splice(0)) w(device.#boots);
+          } else {
+            onReady?.(Array.isArray(ready.ports) ? ready.ports.map(Number) : []);
           }
         } else if (line.startsWith(REPLY_PREFIX)) {
           device?.handleReply(line.slice(REPLY_PREFIX.length));
@@ -324,6 +332,24 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
   async readCounters(): Promise<DeviceCounters> {
     const r = await this.request('counters');
     return r.counters as DeviceCounters;
+  }
+
+  #boots = 1;
+  #bootWaiters: Array<(boot: number) => void> = [];
+
+  /** Boots of the device so far: 1, plus one per ESP.restart(). */
+  get boots(): number {
+    return this.#boots;
+  }
+
+  /** Resolves with the boot number once the device has booted more than `after` times (an
+   *  ESP.restart() completed), or rejects after timeoutMs. */
+  waitForBoot(after: number, timeoutMs = 10_000): Promise<number> {
+    if (this.#boots > after) return Promise.resolve(this.#boots);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new ProcessDeviceError(`no restart within ${timeoutMs} ms`)), timeoutMs);
+      this.#bootWaiters.push((b) => { clearTimeout(timer); resolve(b); });
+    });
   }
 
   #nextId = 1;
