@@ -229,7 +229,7 @@ void Device::Impl::onPollTimer() {
     AsyncClient* client;
     {
       Lock lk(net);
-      client = c->client;
+      client = c->state == Conn::State::Open ? c->client : nullptr;  // no poll while connecting
     }
     if (client) {
       counters.polls++;
