@@ -4,7 +4,7 @@
 //    restarts the device (twin::requestRestart): on the loop task or a task it does not return
 //    (the task unwinds when the device stops); on async_tcp it returns and the restart follows.
 //  - The heap figures are the device's: Profile::heapBytes less what the firmware holds through
-//    the twin heap (counters().heapUsed; FreeRTOS objects and task stacks count there too), or
+//    the twin heap (counters().heapUsed; task stacks and queue storage count there too), or
 //    320 KB less that when the profile sets no budget. Off any device: 320 KB.
 //  - esp_reset_reason() is ESP_RST_POWERON: every start of a twin device is a fresh boot (the
 //    embedder restarts a device by building a new one).

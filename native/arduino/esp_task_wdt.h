@@ -27,6 +27,10 @@
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
 
+#ifndef TWIN_FREERTOS_HOST
+#error "twincore: this host header needs the host freertos/FreeRTOS.h (native/arduino/freertos) first on the include path"
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif

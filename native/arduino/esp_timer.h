@@ -15,7 +15,8 @@
 //
 // Threading: any thread. A timer belongs to the device of the thread that created it; its
 // callbacks run on that device's esp_timer task.
-// Lifetimes: esp_timer_create allocates from the device heap; esp_timer_delete frees the timer
+// Lifetimes: esp_timer_create allocates the timer (ESP_ERR_NO_MEM as the device heap or its
+// failAllocs fault says; it does not count on that heap while it lives); esp_timer_delete frees it
 // (at once, or right after its callback returns when called while that callback runs, for
 // example by a one-shot timer deleting itself). When the device stops, its timers are disarmed
 // and never fire again; one the firmware never deleted stays allocated: starting it then gives

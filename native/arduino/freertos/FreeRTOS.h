@@ -24,7 +24,11 @@
 // and frees it with the matching delete call (vTaskDelete, vQueueDelete, vSemaphoreDelete,
 // vEventGroupDelete, xTimerDelete, esp_timer_delete). Objects never deleted stay allocated after
 // the device stops (the leak the firmware has on the board), and no thread of the twin touches
-// them any more: tasks are joined, timers disarmed. See each header for the detail.
+// them any more: tasks are joined, timers disarmed. Deleting one then (even after the Device
+// object itself is gone) is safe. See each header for the detail.
+// Memory: task stacks and queue storage count against the device heap (Profile::heapBytes,
+// counters().heapUsed) while they live; the small control blocks are checked against it (and
+// its failAllocs fault) when created but do not count.
 //
 // Critical sections: a portMUX_TYPE is a real recursive spinlock (atomic acquire/release, so
 // ThreadSanitizer sees the ordering), one per portMUX object, shared by whatever thread takes it.

@@ -9,12 +9,17 @@
 // sets bits and waits for all of another set (a rendezvous). Blocking follows FreeRTOS.h.
 //
 // Threading: any thread; the FromISR variants act at once (never deferred to the timer task).
-// Lifetimes: xEventGroupCreate allocates from the calling device's heap (NULL when exhausted);
+// Lifetimes: xEventGroupCreate allocates the group (NULL when the calling device's heap could
+// not hold it, or its failAllocs fault fires; a group does not count on that heap while it lives);
 // vEventGroupDelete frees it, first releasing any waiter with 0 (as FreeRTOS does). The Static
 // variant lives in the caller's StaticEventGroup_t. Not tied to a device (as queues).
 #pragma once
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
+
+#ifndef TWIN_FREERTOS_HOST
+#error "twincore: this host header needs the host freertos/FreeRTOS.h (native/arduino/freertos) first on the include path"
+#endif
 
 #ifdef __cplusplus
 extern "C" {

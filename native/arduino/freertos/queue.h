@@ -9,8 +9,9 @@
 // NULL handle) is logged and fails (NULL / pdFAIL), where the board's configASSERT would abort.
 //
 // Threading: any thread; the FromISR variants never block.
-// Lifetimes: xQueueCreate allocates the queue and its storage from the calling device's heap
-// (NULL when it is exhausted); vQueueDelete frees it. The Static variants build the queue inside
+// Lifetimes: xQueueCreate allocates the queue; its item storage counts against the calling
+// device's heap while it lives (NULL when the heap cannot hold it, or the failAllocs fault
+// fires); vQueueDelete frees both. The Static variants build the queue inside
 // the caller's StaticQueue_t and use its storage buffer; vQueueDelete only dismantles them.
 // Deleting a queue that tasks are blocked on (undefined on the board) wakes them with a failure
 // first. A queue is not tied to a device: one the firmware never deleted stays usable (and
@@ -18,6 +19,10 @@
 #pragma once
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
+
+#ifndef TWIN_FREERTOS_HOST
+#error "twincore: this host header needs the host freertos/FreeRTOS.h (native/arduino/freertos) first on the include path"
+#endif
 
 #ifdef __cplusplus
 extern "C" {

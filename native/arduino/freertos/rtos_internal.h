@@ -150,19 +150,23 @@ bool waitFor(std::unique_lock<std::mutex>& lk, std::condition_variable& cv, cons
   }
 }
 
-// Allocation of the layer's objects against the calling device's heap (twin::heapAlloc), built
-// in place; null when the heap refuses.
-template <class T, class... A>
-T* heapNew(size_t extra, A&&... a) {
-  void* p = twin::heapAlloc(sizeof(T) + extra);
-  if (!p) return nullptr;
-  return new (p) T(std::forward<A>(a)...);
-}
-template <class T>
-void heapDelete(T* p, size_t extra) {
-  p->~T();
-  twin::heapFree(p, sizeof(T) + extra);
-}
+// Memory. The layer's control blocks (tasks, queues, semaphores, event groups, timers) are host
+// objects made with new: creating one first asks the calling device's heap (twin::heapAlloc:
+// budget and failAllocs fault) whether it could hold it, but it does not count while it lives,
+// so deleting one late (after its device was stopped and destroyed) touches no device. The bulk
+// memory counts while it lives: task stacks (freed when the task ends, always before its device
+// finishes stopping) and queue storage (a ChargedBlock).
+bool heapProbe(size_t n);
+struct HeapLink;
+// Bytes charged to the calling thread's device. Released after that device stopped, the bytes
+// are kept (reachable, never reused) instead of being handed back to a device that may be gone.
+struct ChargedBlock {
+  void* p = nullptr;
+  size_t n = 0;
+  std::shared_ptr<HeapLink> link;
+  bool alloc(size_t bytes);  // false when the device heap refuses
+  void release();
+};
 
 // A log line about a misuse (the board would assert or misbehave), to the caller's device log.
 void warn(const std::string& line);

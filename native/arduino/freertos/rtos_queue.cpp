@@ -17,7 +17,7 @@ struct QueueDefinition {
   UBaseType_t length = 0;          // const
   UBaseType_t itemSize = 0;        // const
   uint8_t* storage = nullptr;      // const pointer; the bytes are guarded by mu
-  size_t extra = 0;                // const: bytes allocated after the object
+  ChargedBlock block;              // the storage of a dynamic queue (counts on the device heap)
 
   std::mutex mu;                   // guards everything below and the storage bytes
   std::condition_variable cvData;  // receivers and mutex takers wait here
@@ -78,13 +78,19 @@ QueueHandle_t create(UBaseType_t length, UBaseType_t itemSize, Q::Type type, uin
     q->isStatic = true;
     q->storage = bytes ? storage : nullptr;
   } else {
-    q = heapNew<Q>(bytes);
-    if (!q) {
+    if (!heapProbe(sizeof(Q))) {
       warn(std::string(what) + ": heap exhausted: not created");
       return nullptr;
     }
-    q->storage = bytes ? reinterpret_cast<uint8_t*>(q + 1) : nullptr;
-    q->extra = bytes;
+    q = new Q();
+    if (bytes) {
+      if (!q->block.alloc(bytes)) {
+        delete q;
+        warn(std::string(what) + ": heap exhausted (" + std::to_string(bytes) + " bytes of items): not created");
+        return nullptr;
+      }
+      q->storage = static_cast<uint8_t*>(q->block.p);
+    }
   }
   q->type = type;
   q->length = length;
@@ -292,7 +298,8 @@ void vQueueDelete(QueueHandle_t q) {
   if (q->isStatic) {
     q->~QueueDefinition();
   } else {
-    heapDelete(q, q->extra);
+    q->block.release();
+    delete q;
   }
 }
 
@@ -511,8 +518,11 @@ EventGroupHandle_t makeGroup(StaticEventGroup_t* buf) {
     g = new (buf) EventGroupDef_t();
     g->isStatic = true;
   } else {
-    g = heapNew<EventGroupDef_t>(0);
-    if (!g) warn("xEventGroupCreate: heap exhausted: not created");
+    if (!heapProbe(sizeof(EventGroupDef_t))) {
+      warn("xEventGroupCreate: heap exhausted: not created");
+      return nullptr;
+    }
+    g = new EventGroupDef_t();
   }
   return g;
 }
@@ -548,7 +558,7 @@ void vEventGroupDelete(EventGroupHandle_t g) {
   if (g->isStatic) {
     g->~EventGroupDef_t();
   } else {
-    heapDelete(g, 0);
+    delete g;
   }
 }
 

@@ -158,6 +158,61 @@ void deleteSelf(Tcb* me) {
 
 }  // namespace
 
+// ---------------- memory ----------------
+
+// Whether a device can still take its bytes back (rtos_internal.h, ChargedBlock). One per
+// device, shared with every block charged to it; the device's stop marks it gone.
+struct HeapLink {
+  std::mutex mu;  // guards alive; held across a heapFree so the device cannot go meanwhile
+  bool alive = true;
+};
+
+namespace {
+struct HeapLinkState : twin::DeviceState {
+  std::shared_ptr<HeapLink> link = std::make_shared<HeapLink>();
+  explicit HeapLinkState(twin::Device*) {}
+  ~HeapLinkState() override {
+    std::lock_guard<std::mutex> lk(link->mu);
+    link->alive = false;
+  }
+};
+// Blocks released after their device stopped: kept reachable for the process's life.
+std::mutex gOrphansMu;  // guards gOrphans
+std::vector<void*>* gOrphans = new std::vector<void*>;
+}  // namespace
+
+bool heapProbe(size_t n) {
+  void* p = twin::heapAlloc(n);
+  if (!p) return false;
+  twin::heapFree(p, n);
+  return true;
+}
+
+bool ChargedBlock::alloc(size_t bytes) {
+  twin::Device* dev = twin::currentDevice();  // the device twin::heapAlloc charges
+  link = dev ? twin::deviceState<HeapLinkState>(dev)->link : nullptr;
+  p = twin::heapAlloc(bytes);
+  n = bytes;
+  return p != nullptr;
+}
+
+void ChargedBlock::release() {
+  if (!p) return;
+  if (!link) {
+    twin::heapFree(p, n);
+  } else {
+    std::lock_guard<std::mutex> lk(link->mu);
+    if (link->alive) {
+      twin::heapFree(p, n);
+    } else {
+      std::lock_guard<std::mutex> g(gOrphansMu);
+      gOrphans->push_back(p);
+    }
+  }
+  p = nullptr;
+  link.reset();
+}
+
 Tcb* self() {
   if (!tlsSlot.tcb) {
     tlsSlot.tcb = makeForeign();

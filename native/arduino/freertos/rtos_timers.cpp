@@ -168,9 +168,9 @@ void TimerEngine::run() {
       TimerBase* n = earliestLocked();
       uint64_t nowUs = twin::uptimeUs();
       if (n && n->dueUs <= nowUs) break;
-      auto until = Clock::now() + std::chrono::milliseconds(kSliceMs);
-      if (n) until = std::min(until, Clock::now() + std::chrono::microseconds(n->dueUs - nowUs));
-      cv.wait_until(lk, until);
+      uint64_t waitUs = uint64_t(kSliceMs) * 1000u;
+      if (n) waitUs = std::min(waitUs, n->dueUs - nowUs);
+      cv.wait_until(lk, Clock::now() + std::chrono::microseconds(waitUs));
     }
     lk.unlock();
     twin::blockEnd();
@@ -225,7 +225,7 @@ struct tmrTimerControl : TimerBase {
     if (isStatic) {
       this->~tmrTimerControl();
     } else {
-      heapDelete(this, 0);
+      delete this;
     }
   }
   const char* label() const override { return name ? name : ""; }
@@ -254,7 +254,7 @@ TimerHandle_t makeTimer(const char* name, TickType_t period, UBaseType_t autoRel
     t = new (buf) tmrTimerControl();
     t->isStatic = true;
   } else {
-    t = heapNew<tmrTimerControl>(0);
+    t = heapProbe(sizeof(tmrTimerControl)) ? new tmrTimerControl() : nullptr;
     if (!t) {
       warn(label + ": heap exhausted: not created");
       return nullptr;
@@ -445,12 +445,17 @@ struct esp_timer : TimerBase {
   void* arg = nullptr;          // const
   const char* name = nullptr;   // const
   void fire() override { cb(arg); }
-  void destroy() override { heapDelete(this, 0); }
+  void destroy() override { delete this; }
   const char* label() const override { return name ? name : "timer"; }
 };
 
 namespace {
 constexpr uint64_t kMinPeriodUs = 50;  // ESP-IDF's smallest periodic timer period
+// now + us, saturating (a timeout of UINT64_MAX never fires rather than firing at once).
+uint64_t dueIn(uint64_t us) {
+  uint64_t now = twin::uptimeUs();
+  return us > UINT64_MAX - now ? UINT64_MAX : now + us;
+}
 }
 
 extern "C" {
@@ -466,7 +471,7 @@ esp_err_t esp_timer_create(const esp_timer_create_args_t* create_args, esp_timer
           (dev ? "the device is stopping" : "no device owns the calling thread") + ": ESP_ERR_INVALID_STATE");
     return ESP_ERR_INVALID_STATE;
   }
-  esp_timer* t = heapNew<esp_timer>(0);
+  esp_timer* t = heapProbe(sizeof(esp_timer)) ? new esp_timer() : nullptr;
   if (!t) return ESP_ERR_NO_MEM;
   t->eng = std::move(eng);
   t->cb = create_args->callback;
@@ -481,7 +486,7 @@ esp_err_t esp_timer_start_once(esp_timer_handle_t timer, uint64_t timeout_us) {
   if (!timer) return ESP_ERR_INVALID_ARG;
   std::lock_guard<std::mutex> lk(timer->eng->mu);
   if (timer->armed) return ESP_ERR_INVALID_STATE;
-  return timer->eng->armLocked(timer, twin::uptimeUs() + timeout_us, 0) ? ESP_OK : ESP_ERR_INVALID_STATE;
+  return timer->eng->armLocked(timer, dueIn(timeout_us), 0) ? ESP_OK : ESP_ERR_INVALID_STATE;
 }
 
 esp_err_t esp_timer_start_periodic(esp_timer_handle_t timer, uint64_t period_us) {
@@ -489,7 +494,7 @@ esp_err_t esp_timer_start_periodic(esp_timer_handle_t timer, uint64_t period_us)
   period_us = std::max(period_us, kMinPeriodUs);
   std::lock_guard<std::mutex> lk(timer->eng->mu);
   if (timer->armed) return ESP_ERR_INVALID_STATE;
-  return timer->eng->armLocked(timer, twin::uptimeUs() + period_us, period_us) ? ESP_OK : ESP_ERR_INVALID_STATE;
+  return timer->eng->armLocked(timer, dueIn(period_us), period_us) ? ESP_OK : ESP_ERR_INVALID_STATE;
 }
 
 esp_err_t esp_timer_restart(esp_timer_handle_t timer, uint64_t timeout_us) {
@@ -498,7 +503,7 @@ esp_err_t esp_timer_restart(esp_timer_handle_t timer, uint64_t timeout_us) {
   if (!timer->armed) return ESP_ERR_INVALID_STATE;
   uint64_t period = timer->periodUs ? std::max(timeout_us, kMinPeriodUs) : 0;
   uint64_t wait = period ? period : timeout_us;
-  return timer->eng->armLocked(timer, twin::uptimeUs() + wait, period) ? ESP_OK : ESP_ERR_INVALID_STATE;
+  return timer->eng->armLocked(timer, dueIn(wait), period) ? ESP_OK : ESP_ERR_INVALID_STATE;
 }
 
 esp_err_t esp_timer_stop(esp_timer_handle_t timer) {

@@ -30,7 +30,7 @@
 #include "freertos/FreeRTOS.h"
 
 #ifndef TWIN_FREERTOS_HOST
-#error "twincore: freertos/task.h (host) needs the host freertos/FreeRTOS.h first on the include path"
+#error "twincore: this host header needs the host freertos/FreeRTOS.h (native/arduino/freertos) first on the include path"
 #endif
 
 #ifdef __cplusplus
@@ -102,6 +102,7 @@ eTaskState eTaskGetState(TaskHandle_t xTask);
 // The core a task is pinned to, or tskNO_AFFINITY.
 BaseType_t xTaskGetAffinity(TaskHandle_t xTask);
 #define xTaskGetCoreID(x) xTaskGetAffinity(x)
+// The calling device's threads (loop task, async_tcp, its tasks) and its two idle tasks.
 UBaseType_t uxTaskGetNumberOfTasks(void);
 void vTaskSetThreadLocalStoragePointer(TaskHandle_t xTaskToSet, BaseType_t xIndex, void* pvValue);
 void* pvTaskGetThreadLocalStoragePointer(TaskHandle_t xTaskToQuery, BaseType_t xIndex);

@@ -12,7 +12,8 @@
 // (contextDevice): its callbacks run on that device's Tmr Svc task. xTimerCreate returns NULL
 // (logged) on a thread of no device, when the device is stopping or its heap is exhausted, and
 // for a zero period or a NULL callback (configASSERT on the board).
-// Lifetimes: xTimerCreate allocates from the device heap; xTimerDelete frees the timer (at once,
+// Lifetimes: xTimerCreate allocates the timer (refused as the device heap or its failAllocs fault
+// says; it does not count on that heap while it lives); xTimerDelete frees the timer (at once,
 // or right after its callback returns when called while that callback runs, for example from
 // it). xTimerCreateStatic builds the timer in the caller's StaticTimer_t. When the device
 // stops, its timers are disarmed and never fire again; a timer the firmware never deleted stays
@@ -20,6 +21,10 @@
 #pragma once
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
+
+#ifndef TWIN_FREERTOS_HOST
+#error "twincore: this host header needs the host freertos/FreeRTOS.h (native/arduino/freertos) first on the include path"
+#endif
 
 #ifdef __cplusplus
 extern "C" {
