@@ -346,3 +346,31 @@ TEST(freertos_event_groups_wait_any_all_clear_and_sync) {
     vEventGroupDelete(g);
   }
 }
+
+TEST(freertos_objects_outlive_their_destroyed_device) {
+  QueueHandle_t q = nullptr;
+  SemaphoreHandle_t m = nullptr;
+  EventGroupHandle_t g = nullptr;
+  {
+    Rig rig(profile(false, 64 * 1024));
+    rig.onLoop([&] {
+      q = xQueueCreate(8, 64);  // its storage is charged to this device
+      m = xSemaphoreCreateMutex();
+      g = xEventGroupCreate();
+      int64_t used = rig.device->counters().heapUsed.load();
+      CHECK(used >= 8 * 64);
+      uint8_t item[64] = {7};
+      CHECK_EQ(xQueueSend(q, item, 0), pdPASS);
+      CHECK_EQ(xSemaphoreTake(m, 0), pdTRUE);
+    });
+  }  // the device is stopped and destroyed; the firmware never deleted its objects
+  REQUIRE(q && m && g);
+  uint8_t out[64] = {};
+  CHECK_EQ(xQueueReceive(q, out, 0), pdPASS);
+  CHECK_EQ(out[0], 7);
+  CHECK_EQ(xSemaphoreTake(m, 0), pdFALSE);  // still held by the loop task that is gone
+  CHECK_EQ(xEventGroupSetBits(g, 1), 1u);
+  vQueueDelete(q);  // its storage cannot go back to the destroyed device: no crash
+  vSemaphoreDelete(m);
+  vEventGroupDelete(g);
+}

@@ -47,7 +47,6 @@ std::shared_ptr<Tcb> lookup(const void* h) {
 // other threads get one on first use, unregistered when the thread ends.
 struct Slot {
   std::shared_ptr<Tcb> tcb;
-  bool ownedByTask = false;
   ~Slot() {
     if (!tcb) return;
     {
@@ -106,7 +105,6 @@ constexpr size_t kTcbHeapBytes = 352;
 
 void runTask(const std::shared_ptr<Tcb>& t, const std::function<void()>& body) {
   tlsSlot.tcb = t;
-  tlsSlot.ownedByTask = true;
   struct End {
     std::shared_ptr<Tcb> t;
     ~End() {
@@ -123,7 +121,6 @@ void runTask(const std::shared_ptr<Tcb>& t, const std::function<void()>& body) {
       twin::heapFree(blk, n);
       unregisterTcb(t.get());
       tlsSlot.tcb.reset();
-      tlsSlot.ownedByTask = false;
     }
   } end{t};
   body();
