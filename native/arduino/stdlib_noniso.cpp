@@ -122,4 +122,22 @@ char* dtostrf(double number, signed int width, unsigned int prec, char* s) {
   return s;
 }
 
+#ifdef TWIN_NEEDS_STRLCPY
+size_t strlcpy(char* dst, const char* src, size_t size) {
+  size_t n = strlen(src);
+  if (size > 0) {
+    size_t k = n < size - 1 ? n : size - 1;
+    memcpy(dst, src, k);
+    dst[k] = 0;
+  }
+  return n;
+}
+
+size_t strlcat(char* dst, const char* src, size_t size) {
+  size_t d = strnlen(dst, size);
+  if (d == size) return size + strlen(src);
+  return d + strlcpy(dst + d, src, size - d);
+}
+#endif
+
 }  // extern "C"

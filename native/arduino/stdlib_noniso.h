@@ -11,7 +11,9 @@
 // 64-bit; dtostrf: width+1, and at least 312 + prec for any double).
 // Threading: pure functions, any thread. The caller owns every buffer.
 #pragma once
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,6 +26,15 @@ char* ultoa(unsigned long val, char* s, int radix);
 char* lltoa(long long val, char* s, int radix);
 char* ulltoa(unsigned long long val, char* s, int radix);
 char* dtostrf(double val, signed int width, unsigned int prec, char* s);
+
+// BSD strlcpy/strlcat, which the board's newlib has and glibc before 2.38 lacks: copy/append
+// with the destination's full size, always NUL-terminated (size > 0); return the length the
+// result would have had.
+#if defined(__GLIBC__) && !(__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 38))
+#define TWIN_NEEDS_STRLCPY 1
+size_t strlcpy(char* dst, const char* src, size_t size);
+size_t strlcat(char* dst, const char* src, size_t size);
+#endif
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,4 @@
+// BluetoothSerial.h (twin): Bluetooth Classic (BluetoothSerial) is not simulated; including this header stops the build with the
+// reason (the twin fails at compile time for what it cannot run, never with a silent no-op).
+#pragma once
+#error "twincore: Bluetooth Classic (BluetoothSerial) is not simulated on the twin (the twin has no Bluetooth radio); keep that code out of the twin build with #ifndef TWINCORE_HOST ... #endif"
