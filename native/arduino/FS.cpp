@@ -255,6 +255,7 @@ void listDir(int dirfd, const std::string& prefix, bool flat, std::vector<std::s
     ::close(dup);
     return;
   }
+  rewinddir(d);  // the duplicate shares the offset an earlier listing left at the end
   while (struct dirent* e = readdir(d)) {
     std::string n = e->d_name;
     if (n == "." || n == "..") continue;

@@ -398,12 +398,6 @@ void logHere(LogLevel l, const std::string& s) {
 
 }  // namespace
 
-// The connection reset and the network switch belong to the twin's AsyncTCP (twin.h).
-namespace twin {
-void resetAllConnections(Device* dev);
-void setNetworkUp(Device* dev, bool up);
-}  // namespace twin
-
 // ======================= WiFiGenericClass =======================
 
 wifi_event_id_t WiFiGenericClass::onEvent(WiFiEventCb cbEvent, arduino_event_id_t event) {

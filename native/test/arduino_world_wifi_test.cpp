@@ -8,7 +8,14 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
+#include <memory>
+
+#include "Arduino.h"
+#include "AsyncTCP.h"
 #include "WiFi.h"
+#include "tc_peer.h"
 #include "tc_test.h"
 #include "tc_world.h"
 #include "twin_wifi.h"
@@ -441,4 +448,87 @@ TEST(arduino_world_wifi_state_is_per_device) {
   CHECK_EQ(stA, WL_CONNECTED);
   CHECK(!twin::wifi::dropped(a.dev()));
   twin::wifi::restore(b.dev());
+}
+
+namespace {
+// What the sketch's server saw (every field under mu).
+struct Served {
+  std::mutex mu;
+  int accepted = 0, errors = 0, disconnects = 0;
+  int8_t lastError = 0;
+  std::vector<std::string> threads;
+};
+}  // namespace
+
+TEST(arduino_world_wifi_drop_resets_live_connections) {
+  Rig rig;
+  REQUIRE(rig.started);
+  auto served = std::make_shared<Served>();
+  AsyncServer* server = nullptr;
+  rig.onLoop([&] {
+    WiFi.begin("lab", "password1");
+    server = new AsyncServer(80);
+    server->onClient([served](void*, AsyncClient* c) {
+      {
+        std::lock_guard<std::mutex> lk(served->mu);
+        served->accepted++;
+      }
+      c->onError([served](void*, AsyncClient*, int8_t err) {
+        std::lock_guard<std::mutex> lk(served->mu);
+        served->errors++;
+        served->lastError = err;
+        served->threads.push_back(threadName());
+      });
+      c->onDisconnect([served](void*, AsyncClient* cl) {
+        {
+          std::lock_guard<std::mutex> lk(served->mu);
+          served->disconnects++;
+        }
+        delete cl;
+      });
+    }, nullptr);
+    server->begin();
+  });
+  REQUIRE(!rig.dev()->ports().empty());
+  uint16_t port = rig.dev()->ports()[0];
+  auto accepted = [&](int n) {
+    return eventually([&] {
+      std::lock_guard<std::mutex> lk(served->mu);
+      return served->accepted >= n;
+    }, 3000);
+  };
+  int fd1 = tcpeer::connectTo(port), fd2 = tcpeer::connectTo(port);
+  REQUIRE(fd1 >= 0 && fd2 >= 0);
+  REQUIRE(accepted(2));
+
+  twin::wifi::drop(rig.dev());
+  CHECK(eventually([&] {
+    std::lock_guard<std::mutex> lk(served->mu);
+    return served->disconnects >= 2;
+  }, 3000));
+  {
+    std::lock_guard<std::mutex> lk(served->mu);
+    CHECK_EQ(served->errors, 2);
+    CHECK_EQ(served->lastError, ERR_RST);
+    for (auto& t : served->threads) CHECK_EQ(t, std::string("async_tcp"));
+  }
+  CHECK(tcpeer::closedWithin(fd1, 2000));
+  CHECK(tcpeer::closedWithin(fd2, 2000));
+  ::close(fd1);
+  ::close(fd2);
+
+  // Back up: the server takes connections again.
+  twin::wifi::restore(rig.dev());
+  int fd3 = tcpeer::connectTo(port);
+  CHECK(fd3 >= 0);
+  CHECK(accepted(3));
+  if (fd3 >= 0) ::close(fd3);
+  CHECK(eventually([&] {
+    std::lock_guard<std::mutex> lk(served->mu);
+    return served->disconnects >= 3;
+  }, 3000));
+  rig.onLoop([&] {
+    server->end();
+    delete server;
+  });
 }
