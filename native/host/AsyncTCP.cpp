@@ -32,7 +32,7 @@ using Lock = std::lock_guard<std::mutex>;
 
 void Device::Impl::netMain() {
   setThreadIdentity(this, Role::Net);
-  counters.threadsAlive++;
+  // threadsAlive was counted by start() before this thread existed (no window where it reads 1).
   uv_timer_start(&pollTimer, [](uv_timer_t* t) { static_cast<Impl*>(t->loop->data)->onPollTimer(); },
                  profile.pollIntervalMs, profile.pollIntervalMs);
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -144,7 +144,7 @@ void Device::Impl::log(LogLevel lvl, const std::string& line) {
 
 void Device::Impl::loopMain() {
   setThreadIdentity(this, Role::Loop);
-  counters.threadsAlive++;
+  // threadsAlive: counted by start(), before the thread existed.
   cpuTake();
   // The firmware's globals are constructed on the loop task, before setup(), as a sketch's
   // static objects are constructed before the board calls setup().
@@ -270,6 +270,7 @@ bool Device::start() {
     std::lock_guard<std::mutex> lk(gDevicesMu);
     gDevices.push_back(d);
   }
+  d->counters.threadsAlive += 2;  // async_tcp and loopTask, each uncounted when it ends
   d->netThread = std::thread([d] { d->netMain(); });
   d->loopThread = std::thread([d] { d->loopMain(); });
   bool ok;
