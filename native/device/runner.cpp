@@ -235,13 +235,31 @@ int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup
   };
   Device device(profile, factory, [](LogLevel, const std::string& line) { emit("LOG " + line); });
   setDefaultDevice(&device);
-  if (!device.start()) {
-    std::fprintf(stderr, "twincore-device: start failed: %s\n", device.lastError().c_str());
+  // start() returns when setup() has; a setup() that never returns (waiting forever for WiFi, as
+  // a board may) must not make the process deaf to SIGTERM: start on a thread, wait here.
+  std::atomic<int> startState{0};  // 0 running, 1 ok, 2 failed
+  std::thread starter([&] { startState = device.start() ? 1 : 2; });
+  timespec startSlice{0, 50 * 1000 * 1000};
+  std::string earlyReason;
+  while (startState == 0) {
+    int sig = sigtimedwait(&set, nullptr, &startSlice);
+    if (sig == SIGTERM || sig == SIGINT) {
+      earlyReason = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+      emit("LOG twincore: stopped before setup() returned");
+      device.stop();  // unwinds setup() (TaskExit at its next blocking call)
+      break;
+    }
+  }
+  starter.join();
+  if (startState != 1) {
+    if (earlyReason.empty()) std::fprintf(stderr, "twincore-device: start failed: %s\n", device.lastError().c_str());
     device.stop();
     setDefaultDevice(nullptr);
     removeData();
-    flushOut();  // not fflush(nullptr): the control thread holds stdin's lock in fgets
-    std::_Exit(4);
+    emit("TWINCORE_DEVICE_EXIT {\"reason\":" + jsonString(earlyReason.empty() ? "start failed" : earlyReason) +
+         ",\"boot\":" + std::to_string(boot) + ",\"counters\":" + countersJson(device.counters()) + "}");
+    flushOut();
+    std::_Exit(earlyReason.empty() ? 4 : 0);
   }
   std::vector<uint16_t> ports = device.ports();
   {

@@ -237,8 +237,9 @@ void log(LogLevel lvl, const std::string& line);
 // log and waits. Returns 0 when d is null or stopping, else a task id > 0.
 struct TaskExit {};
 uint64_t startTask(Device* d, std::function<void()> fn, const std::string& name);
-// On a firmware task: throws TaskExit when the device is stopping (the loop task and async_tcp
-// get false instead, and carry on to their own stop paths).
+// On a firmware task or the loop task: throws TaskExit when the device is stopping (the loop task
+// catches it and goes on to destroy the firmware, where it no longer throws). async_tcp gets
+// true instead and carries on to its own stop path. False while the device is not stopping.
 bool checkTaskStop();
 
 // ESP.restart(): asks the device's embedder to restart the board. The firmware is destroyed

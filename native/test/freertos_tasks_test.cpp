@@ -409,7 +409,9 @@ TEST(freertos_stop_releases_tasks_blocked_in_every_wait) {
     CHECK_MSG(took < 1000, "stop took " << took << " ms");
     CHECK_EQ(rig.device->counters().threadsAlive.load(), 0);
     CHECK_EQ(unwound.load(), kWaiters);
-    CHECK_EQ(loopRc.load(), pdFALSE);
+    // The loop task's wait unwound (TaskExit, caught by the twin's loop task) instead of returning:
+    // a loop() spinning on a failing wait would otherwise never end.
+    CHECK_EQ(loopRc.load(), -1);
     // The objects outlive the device (the firmware's to delete): still usable from here.
     CHECK_EQ(uxQueueMessagesWaiting(full), 1u);
     vQueueDelete(empty);

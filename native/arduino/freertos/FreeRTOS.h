@@ -12,9 +12,10 @@
 //    notification or event-group wait, taskYIELD). Priorities are stored and reported but do
 //    not order the CPU (it is handed over first come, first served).
 //  - Ticks are milliseconds (configTICK_RATE_HZ 1000) of the process clock millis() reads.
-//  - Device::stop() makes every blocking call of a task unwind it (twin::TaskExit) within
-//    ~5 ms; on the loop task and on async_tcp a blocking call returns failure instead (pdFALSE,
-//    pdFAIL, 0) once the device is stopping.
+//  - Device::stop() makes every blocking call of a task or of the loop task unwind it
+//    (twin::TaskExit) within ~5 ms (the twin catches it: a setup() or loop() spinning on a
+//    failing wait would otherwise never end); on async_tcp a blocking call returns failure
+//    instead (pdFALSE, pdFAIL, 0) once the device is stopping.
 //
 // Threading: every call may be made from any device thread (the loop task, async_tcp, a task,
 // a timer callback) and from threads of no device (which then block as plain threads and own

@@ -4,7 +4,7 @@
 // Semantics as on the board: items are copied in and out by value (uxItemSize bytes); a full
 // queue blocks senders and an empty one receivers up to xTicksToWait (portMAX_DELAY: no limit);
 // xQueueOverwrite is for queues of length 1. Every blocking call follows FreeRTOS.h (gives the
-// single-core CPU up; on a stopping device unwinds a task, or returns pdFALSE on the loop task).
+// single-core CPU up; on a stopping device unwinds a task or the loop task, and returns pdFALSE on async_tcp).
 // Bad input (a zero length, NULL item for a non-zero item size, overwrite on a longer queue,
 // NULL handle) is logged and fails (NULL / pdFAIL), where the board's configASSERT would abort.
 //

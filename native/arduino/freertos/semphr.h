@@ -11,7 +11,7 @@
 //    holder's takes (xSemaphoreTakeRecursive / xSemaphoreGiveRecursive). No priority inheritance
 //    (priorities do not order the host CPU).
 //  - a blocking take follows FreeRTOS.h: it gives the single-core CPU up while it waits, unwinds
-//    a task of a stopping device, and returns pdFALSE on the loop task once the device stops.
+//    a task or the loop task of a stopping device, and returns pdFALSE on async_tcp.
 // Threading and lifetimes: as freertos/queue.h (vSemaphoreDelete frees what Create allocated;
 // the Static variants live in the caller's StaticSemaphore_t).
 #pragma once
