@@ -16,6 +16,9 @@
 #include <sstream>
 #include <thread>
 
+#include "twin_pins.h"
+#include "twin_wifi.h"
+
 extern "C" __attribute__((weak)) void __lsan_do_leak_check();
 
 namespace twin {
@@ -133,6 +136,41 @@ void controlMain(Device* dev) {
       } else {
         ok = false;
         error = "unknown fault '" + args[0] + "' (failAccepts, failAllocs, failListen)";
+      }
+    } else if (cmd == "wifi") {
+      // The WiFi fault: drop (every connection reset, events fired, new connections refused) and restore.
+      if (args.size() == 1 && args[0] == "drop") {
+        wifi::drop(dev);
+      } else if (args.size() == 1 && args[0] == "restore") {
+        wifi::restore(dev);
+      } else if (!(args.size() == 1 && args[0] == "status")) {
+        ok = false;
+        error = "usage: wifi drop|restore|status";
+      }
+      if (ok) fields = std::string("\"dropped\":") + (wifi::dropped(dev) ? "true" : "false");
+    } else if (cmd == "pin") {
+      // pin N: read; pin N LEVEL: drive an input as the outside world would; pin N analog V.
+      uint64_t pin = 0, v = 0;
+      if (args.empty() || !parseNum(args[0], 0, 255, &pin)) {
+        ok = false;
+        error = "usage: pin N [0|1 | analog V]";
+      } else if (args.size() == 2 && parseNum(args[1], 0, 1, &v)) {
+        ok = pins::set(dev, uint8_t(pin), int(v));
+        if (!ok) error = "pin " + args[0] + " cannot be set (no such GPIO)";
+      } else if (args.size() == 3 && args[1] == "analog" && parseNum(args[2], 0, 4095, &v)) {
+        ok = pins::setAnalog(dev, uint8_t(pin), uint16_t(v));
+        if (!ok) error = "pin " + args[0] + " cannot be set (no such GPIO)";
+      } else if (args.size() != 1) {
+        ok = false;
+        error = "usage: pin N [0|1 | analog V]";
+      }
+      if (ok) {
+        for (const pins::PinState& st : pins::snapshot(dev)) {
+          if (st.pin != pin) continue;
+          fields = "\"pin\":" + std::to_string(st.pin) + ",\"mode\":" + jsonString(st.mode) +
+                   ",\"level\":" + std::to_string(st.level) + ",\"analog\":" + std::to_string(st.analog) +
+                   ",\"pwm\":" + std::to_string(st.pwm) + ",\"changes\":" + std::to_string(st.changes);
+        }
       }
     } else if (handlers().count(cmd)) {
       ok = handlers()[cmd](*dev, args, &fields, &error);
