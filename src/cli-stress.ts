@@ -178,7 +178,9 @@ function attachProgress(run: AnyRun, io: CliIo, quiet: boolean, prefix = ''): vo
   let durationMs = run.kind === 'ws' ? run.options.scenario.durationMs : run.options.durationMs;
   let lastPrint = -Infinity;
   let lastPhase = '';
+  let started = false;
   const onTick = (p: StressProgress | EchoChurnProgress): void => {
+    if (!started) return; // nothing to show for a target that never answered
     const now = Date.now();
     // Throttled: a terminal redraws the line at most 4 times a second, a log gets one a second;
     // a new phase (wind-down, drain, settle, stop) always gets its line.
@@ -188,6 +190,7 @@ function attachProgress(run: AnyRun, io: CliIo, quiet: boolean, prefix = ''): vo
     const line = prefix + formatProgress(p, durationMs);
     io.stderr(io.isTty ? `\r\x1b[2K${line}` : `${line}\n`);
   };
+  run.on('start', () => { started = true; });
   if (run.kind === 'ws') {
     run.on('start', (s) => {
       durationMs = s.durationMs;

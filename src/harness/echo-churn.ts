@@ -8,10 +8,10 @@
 //
 // A connection beyond the profile's socket limit waits in the listen backlog until a slot frees,
 // as on a board (lwIP has no pcb for it). Such a wait is not a firmware fault: a session that got
-// nothing back while more of the harness's sockets were connected than the device has slots keeps
-// waiting (until the deadline plus the drain), and is counted as a slot wait, or as given up if it
+// nothing at all back (not even a tick: the loop task ticks every accepted connection) keeps
+// waiting, until the deadline plus the drain, and is counted as a slot wait, or as given up if it
 // was never served. A connection refused or timed out is counted as a refusal. Neither is a lost
-// echo: an echo missing on a connection the device served, or while it had a free slot, is.
+// echo: an echo missing on a connection the device served (it sent something) is.
 //
 // Bounds: sessions start only while the run is younger than durationMs and fewer than
 // maxConnections were opened (and, with churnRate, at most churnRate a second); sessions still
@@ -99,8 +99,12 @@ export interface EchoChurnStats {
   connectFailures: number;
   /** Connect failures by reason (refused, reset, timeout, ...): refusals, not lost echoes. */
   refusals: Record<string, number>;
-  /** Sessions that waited for a free connection slot (the device was full), and those that
-   *  waited until the end of the drain and were never served. */
+  /** Connections the device left waiting at its connection limit (its connectionsDeferred
+   *  counter; null before the device reported it). */
+  deferred: number | null;
+  /** Sessions that waited for a free connection slot longer than the op timeout (nothing came
+   *  back, not even a tick), and those that waited until the end of the drain and were never
+   *  served. */
   slotWaits: number;
   gaveUpWaiting: number;
   sessionsCompleted: number;
@@ -232,7 +236,7 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
     const o = this.options;
     const startedAt = new Date().toISOString();
     const stats: EchoChurnStats = {
-      connections: 0, connectFailures: 0, refusals: {}, slotWaits: 0, gaveUpWaiting: 0, sessionsCompleted: 0, linesSent: 0, linesEchoed: 0,
+      connections: 0, connectFailures: 0, refusals: {}, deferred: null, slotWaits: 0, gaveUpWaiting: 0, sessionsCompleted: 0, linesSent: 0, linesEchoed: 0,
       ticks: 0, bytesSent: 0, bytesReceived: 0, endings: Object.fromEntries(ENDINGS.map((e) => [e, 0])) as Record<Ending, number>,
       stragglers: 0,
     };
@@ -271,7 +275,7 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
       };
       const warnings: string[] = [];
       if (stats.slotWaits) {
-        warnings.push(`${stats.slotWaits} session(s) waited for a free connection slot (${o.profile.maxConnections} on ${o.profile.name}), ` +
+        warnings.push(`${stats.slotWaits} session(s) waited longer than ${o.opTimeoutMs} ms for a free connection slot (${o.profile.maxConnections} on ${o.profile.name}), ` +
           `${stats.gaveUpWaiting} of them were never served before the end: waits, not lost echoes`);
       }
       if (stats.connectFailures) warnings.push(`${stats.connectFailures} connect(s) failed: ${Object.entries(stats.refusals).map(([k, n]) => `${k} ${n}`).join(', ')}`);
@@ -339,9 +343,12 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
     const ticker = setInterval(() => this.emit('tick', progress()), o.tickIntervalMs);
     const windows = setInterval(() => timeline.close(Date.now() - t0, { phase, clients: active, rate: null, deviceHeap: target.counters()?.heapUsed ?? null }), timeline.intervalMs);
     timeline.phase(0, 'run');
-    // A session that got nothing back waits for a slot while the harness holds more connected
-    // sockets than the device has slots (the rest are in its listen backlog).
-    const slotBusy = async (): Promise<boolean> => sockets.size > o.profile.maxConnections;
+    // A session that got nothing at all back may still be waiting for a slot: with ticks on, the
+    // loop task writes to every connection the device accepted, so one that received not even a
+    // tick was not accepted (it sits in the listen backlog, or in SYN_RECV once the backlog is
+    // full, retried by TCP with backoff: the way a board's lwIP drops a SYN it has no pcb for).
+    // Without ticks: while the harness holds more connected sockets than the device has slots.
+    const slotBusy = async (): Promise<boolean> => o.tickMs > 0 || sockets.size > o.profile.maxConnections;
     const waitUntil = deadline + Math.max(0, o.drainTimeoutMs - o.opTimeoutMs);
 
     const client = async (index: number): Promise<void> => {
@@ -423,6 +430,7 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
     this.emit('tick', progress());
 
     const stop = (await target.stop())!; // a local target always reports
+    stats.deferred = stop.counters?.connectionsDeferred ?? null;
     checkEchoChurn({ target: o.target, stats, stop }).forEach((v) => addViolation(v.detail, v.invariant));
     return finish(stop);
   }

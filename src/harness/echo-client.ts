@@ -202,19 +202,16 @@ export async function runEchoSession(spec: EchoSessionSpec): Promise<EchoSession
       let got = await ls.next(spec.opTimeoutMs);
       // Nothing at all from the device yet: is the connection waiting for a free slot?
       while ('timeout' in got && ls.bytesReceived === 0 && spec.slotBusy) {
-        if (spec.halted?.() || Date.now() >= (spec.waitUntil ?? 0)) {
-          if (result.waitedForSlot || spec.halted?.()) {
-            result.gaveUpWaiting = true;
-            return result;
-          }
-          break;
-        }
         if (!(await spec.slotBusy())) {
           // A slot is free now: one more op timeout to be accepted and answered.
           got = await ls.next(spec.opTimeoutMs);
           break;
         }
         result.waitedForSlot = true;
+        if (spec.halted?.() || Date.now() >= (spec.waitUntil ?? 0)) {
+          result.gaveUpWaiting = true;
+          return result;
+        }
         got = await ls.next(Math.max(1, Math.min((spec.waitUntil ?? 0) - Date.now(), spec.opTimeoutMs)));
       }
       if ('line' in got) {

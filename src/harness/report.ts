@@ -147,7 +147,7 @@ function formatEchoChurn(r: EchoChurnResult): string {
     ['seed', String(r.seed)],
     ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
     ['connections', `${s.connections} (${r.connectionsPerSec.toFixed(1)}/s), ${s.connectFailures} refused or failed`],
-    ['slot waits', `${s.slotWaits} waited for a free slot, ${s.gaveUpWaiting} never served`],
+    ['slot waits', `${s.deferred ?? '?'} connection(s) waited for a free slot (deferred by the device), ${s.slotWaits} longer than the op timeout, ${s.gaveUpWaiting} never served`],
     ['sessions completed', String(s.sessionsCompleted)],
     ['endings', Object.entries(s.endings).map(([k, n]) => `${k} ${n}`).join(', ')],
     ['lines sent / echoed', `${s.linesSent} / ${s.linesEchoed}`],

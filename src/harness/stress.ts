@@ -496,10 +496,6 @@ export class StressRun extends EventEmitter<StressEvents> {
       return finish(null, []);
     }
     const tgt = target;
-    this.emit('start', {
-      kind: 'ws', scenario: sc.name, target: tgt.label, targetKind: tgt.kind, wsUrl: tgt.wsUrl, clients: totalClients(sc),
-      durationMs: sc.durationMs, seed: sc.seed, faults: o.schedule.faults.length, limitsRaised,
-    });
     const skippable = o.schedule.faults.filter((f) => ADDON_ONLY_FAULTS.has(f.kind) && !tgt.canInjectFaults);
     if (skippable.length) faults.skipReason = `${[...new Set(skippable.map((f) => f.kind))].join(', ')} need the in-process device (--target addon)`;
 
@@ -654,6 +650,11 @@ export class StressRun extends EventEmitter<StressEvents> {
         }
       }
       if (error !== undefined) throw new Error(error);
+      // The target answers: the run begins.
+      this.emit('start', {
+        kind: 'ws', scenario: sc.name, target: tgt.label, targetKind: tgt.kind, wsUrl: tgt.wsUrl, clients: totalClients(sc),
+        durationMs: sc.durationMs, seed: sc.seed, faults: o.schedule.faults.length, limitsRaised,
+      });
       sampler.start();
 
       // The client phase.
