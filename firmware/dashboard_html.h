@@ -43,7 +43,7 @@ input{width:70px}button{padding:6px 14px}
 </main>
 <script>
 const $=id=>document.getElementById(id);
-let ws,count=0,tms=[],path='/ws',hist=[],lmax=0,lmin=1e12;
+let ws,count=0,tms=[],path='/ws',hist=[],lmax=-1e12,lmin=1e12;
 function status(s){const e=$('status');e.textContent=s;e.className=s}
 function send(o){if(ws&&ws.readyState===1)ws.send(JSON.stringify(o))}
 function connect(){
@@ -61,13 +61,14 @@ if(m.t==='stats')$('clients').textContent=m.connected;
 };
 }
 function draw(){const c=$('chart'),x=c.getContext('2d'),W=c.width=c.clientWidth,H=c.height=c.clientHeight,
-mn=Math.max(10,...hist.map(h=>h.n)),ml=Math.max(2,...hist.map(h=>h.l||0));
+mn=Math.ceil(Math.max(10,...hist.map(h=>h.n))*1.2),ml=Math.max(2,...hist.map(h=>h.l||0))*1.2;
 const line=(f,m,col)=>{x.strokeStyle=col;x.lineWidth=2;x.beginPath();let pen=0;hist.forEach((h,i)=>{const v=f(h);
 if(v==null){pen=0;return}const px=W-4-(hist.length-1-i)*(W-8)/239,py=H-6-v/m*(H-30);pen?x.lineTo(px,py):x.moveTo(px,py);pen=1});x.stroke()};
+x.strokeStyle='#e8eaee';x.lineWidth=1;for(let i=0;i<5;i++){const y=H-6-i*(H-30)/4;x.beginPath();x.moveTo(0,y);x.lineTo(W,y);x.stroke()}
 line(h=>h.n,mn,'#1d3557');line(h=>h.l,ml,'#e76f51');x.font='12px system-ui';
 x.fillStyle='#1d3557';x.fillText('msgs/s, last 60 s (top '+mn+')',8,15);x.fillStyle='#e76f51';x.fillText('latency spread ms (top '+ml.toFixed(1)+')',230,15)}
 setInterval(()=>{const now=performance.now();tms=tms.filter(t=>now-t<1000);$('rate').textContent=tms.length;
-hist.push({n:tms.length,l:lmax?lmax-lmin:null});lmax=0;if(hist.length>240)hist.shift();draw()},250);
+hist.push({n:tms.length,l:lmax>-1e12?lmax-lmin:null});lmax=-1e12;if(hist.length>240)hist.shift();draw()},250);
 setInterval(()=>send({cmd:'stats'}),2000);
 $('start').onclick=()=>send({cmd:'start',rate:+$('rateIn').value,size:+$('sizeIn').value,count:+$('countIn').value});
 $('stop').onclick=()=>send({cmd:'stop'});

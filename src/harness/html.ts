@@ -58,10 +58,33 @@ interface ChartOptions {
 }
 
 const W = 920;
-const H = 230;
-const PAD = { l: 58, r: 16, t: 30, b: 30 };
+/** Height of a chart with a one-row legend. */
+const HEIGHT = 230;
+const PADX = { l: 58, r: 18, b: 30 };
 
 function chart(o: ChartOptions): string {
+  // Legend first: it wraps onto as many rows as it needs, and the plot starts below it.
+  const items: { w: number; svg: (x: number, y: number) => string }[] = [];
+  for (const s of o.series) {
+    items.push({ w: 34 + s.name.length * 7, svg: (x, y) => `<line x1="${x}" x2="${x + 16}" y1="${y - 4}" y2="${y - 4}" stroke="${s.color}" stroke-width="2.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/><text x="${x + 20}" y="${y}" class="legend">${esc(s.name)}</text>` });
+  }
+  for (const k of [...new Set(o.timeline.faults.map((f) => f.kind))]) {
+    items.push({ w: 28 + k.length * 7, svg: (x, y) => `<path d="M${x + 6} ${y - 8}l-4 7h8z" fill="${FAULT_COLOR[k] ?? '#57606a'}"/><text x="${x + 14}" y="${y}" class="legend">${esc(k)}</text>` });
+  }
+  const legend: string[] = [];
+  let lx = PADX.l + 4;
+  let ly = 18;
+  for (const it of items) {
+    if (lx + it.w > W - PADX.r && lx > PADX.l + 4) {
+      lx = PADX.l + 4;
+      ly += 16;
+    }
+    legend.push(it.svg(lx, ly));
+    lx += it.w;
+  }
+  const top = ly + 22;
+  const PAD = { l: PADX.l, r: PADX.r, t: top, b: PADX.b };
+  const H = top - 40 + HEIGHT;
   const iw = W - PAD.l - PAD.r;
   const ih = H - PAD.t - PAD.b;
   const values = o.series.flatMap((s) => s.points.map((p) => p[1]).filter((v): v is number => v !== null && Number.isFinite(v)));
@@ -132,19 +155,7 @@ function chart(o: ChartOptions): string {
       for (const [t, v] of s.points) if (v !== null) parts.push(`<circle cx="${X(t).toFixed(1)}" cy="${Y(v).toFixed(1)}" r="2.5" fill="${s.color}"/>`);
     }
   }
-  // Legend.
-  let lx = PAD.l + 4;
-  const legend: string[] = [];
-  for (const s of o.series) {
-    legend.push(`<line x1="${lx}" x2="${lx + 16}" y1="14" y2="14" stroke="${s.color}" stroke-width="2.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/><text x="${lx + 20}" y="18" class="legend">${esc(s.name)}</text>`);
-    lx += 30 + s.name.length * 6.6;
-  }
-  const kinds = [...new Set(faults.map((f) => f.kind))];
-  for (const k of kinds) {
-    legend.push(`<path d="M${lx + 6} 10l-4 7h8z" fill="${FAULT_COLOR[k] ?? '#57606a'}"/><text x="${lx + 14}" y="18" class="legend">${esc(k)}</text>`);
-    lx += 24 + k.length * 6.6;
-  }
-  const note = [clipped ? `y axis clipped at ${fmt(yMax)} ${o.unit}` : '', o.note ?? ''].filter(Boolean).join('; ');
+  const note = [clipped ? `y axis clipped at ${fmt(yMax)} ${o.unit}: the max line goes off the top` : '', o.note ?? ''].filter(Boolean).join('; ');
   return `<figure class="chart"><figcaption>${esc(o.title)}${note ? ` <span class="note">${esc(note)}</span>` : ''}</figcaption>` +
     `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(o.title)}">${legend.join('')}${parts.join('')}</svg></figure>`;
 }
@@ -167,21 +178,27 @@ function charts(r: RunReport): string {
       ...(hasServer ? [{ name: 'clients on the device (/stats)', color: '#1a7f37', points: seriesOf(pts, (p) => p.server?.clients), dash: '5 3' }] : []),
     ],
   }));
-  const rate = pts.some((p) => p.rate !== null);
+  if (r.kind === 'ws') {
+    out.push(chart({
+      ...base, title: 'Telemetry messages received per second (all clients)', unit: 'msgs/s',
+      series: [
+        { name: 'received', color: '#0969da', points: seriesOf(pts, (p) => p.msgsPerSec) },
+        { name: 'expected: rate asked x clients', color: '#8c959f', points: seriesOf(pts, (p) => (p.rate === null ? null : p.rate * (p.clients + 1))), dash: '4 3', width: 1.4 },
+      ],
+    }));
+  } else {
+    out.push(chart({ ...base, title: 'Echoes per second', unit: 'echoes/s', series: [{ name: 'echoes', color: '#0969da', points: seriesOf(pts, (p) => p.msgsPerSec) }] }));
+  }
   out.push(chart({
-    ...base, title: r.kind === 'ws' ? 'Messages received per second (all clients)' : 'Echoes and connections per second', unit: 'per second',
-    series: [
-      { name: r.kind === 'ws' ? 'telemetry msgs/s' : 'echoes/s', color: '#0969da', points: seriesOf(pts, (p) => p.msgsPerSec) },
-      { name: 'connections/s', color: '#bc4c00', points: seriesOf(pts, (p) => p.connectsPerSec), dash: '4 3' },
-      ...(rate ? [{ name: 'broadcast rate asked (msgs/s per client)', color: '#8c959f', points: seriesOf(pts, (p) => p.rate), dash: '2 3', width: 1.4 }] : []),
-    ],
+    ...base, title: 'Connections opened per second', unit: 'per second',
+    series: [{ name: r.kind === 'ws' ? 'WebSocket sessions opened' : 'TCP sessions', color: '#bc4c00', points: seriesOf(pts, (p) => p.connectsPerSec) }],
   }));
   if (r.kind === 'ws') {
     const p99s = pts.map((p) => p.latency.p99).filter((v): v is number => v !== null).sort((a, b) => a - b);
     const clip = p99s.length ? Math.max(1, p99s[Math.floor(p99s.length * 0.95)]! * 3) : undefined;
     out.push(chart({
       ...base, title: 'Broadcast latency (textAll on the device to receipt), per window', unit: 'ms', ...(clip !== undefined ? { yClip: clip } : {}),
-      note: r.clock?.uncertaintyMs != null ? `clock offset +-${r.clock.uncertaintyMs} ms` : '',
+      note: r.clock?.uncertaintyMs != null ? `each value ± ${r.clock.uncertaintyMs} ms (device clock bounded by round trips), plus 1 ms of millis() resolution` : '',
       series: [
         { name: 'p50', color: '#1a7f37', points: seriesOf(pts, (p) => p.latency.p50) },
         { name: 'p90', color: '#9a6700', points: seriesOf(pts, (p) => p.latency.p90) },
@@ -202,8 +219,8 @@ function charts(r: RunReport): string {
     out.push(chart({
       ...base, title: 'Queue depths (/stats)', unit: 'messages', note: `bound ${r.server?.queueBound ?? 16} per client`,
       series: [
-        { name: 'deepest client queue', color: '#8250df', points: seriesOf(pts, (p) => p.server?.maxQueue) },
-        { name: 'messages queued, all clients', color: '#0969da', points: seriesOf(pts, (p) => p.server?.queued), dash: '4 3' },
+        { name: 'deepest queue', color: '#8250df', points: seriesOf(pts, (p) => p.server?.maxQueue) },
+        { name: 'queued, all clients', color: '#0969da', points: seriesOf(pts, (p) => p.server?.queued), dash: '4 3' },
         { name: 'dropped so far', color: '#cf222e', points: seriesOf(pts, (p) => p.server?.dropped), dash: '2 3', width: 1.2 },
       ],
     }));
@@ -225,8 +242,14 @@ function charts(r: RunReport): string {
 // Tables
 
 function checksTable(checks: readonly Check[]): string {
-  return `<table class="checks"><thead><tr><th></th><th>check</th><th>detail</th></tr></thead><tbody>${checks.map((c) =>
-    `<tr><td><span class="pill" style="background:${CHECK_COLOR[c.status]}">${c.status === 'pass' ? 'ok' : c.status}</span></td><td>${esc(c.name)}</td><td>${esc(c.detail)}</td></tr>`).join('')}</tbody></table>`;
+  const passed = checks.filter((c) => c.status === 'pass');
+  const rest = checks.filter((c) => c.status !== 'pass');
+  const order: Record<Check['status'], number> = { fail: 0, warn: 1, skip: 2, pass: 3 };
+  rest.sort((a, b) => order[a.status] - order[b.status]);
+  const chips = passed.length ? `<div class="chips">${passed.map((c) => `<span class="chip"><span class="dot"></span>${esc(c.name)}</span>`).join('')}</div>` : '';
+  const table = rest.length ? `<table class="checks"><tbody>${rest.map((c) =>
+    `<tr><td class="st"><span class="pill" style="background:${CHECK_COLOR[c.status]}">${c.status}</span></td><td class="nm">${esc(c.name)}</td><td>${esc(c.detail)}</td></tr>`).join('')}</tbody></table>` : '';
+  return chips + table;
 }
 
 function pct(p: Percentiles, name: string, unit = 'ms'): string {
@@ -242,12 +265,31 @@ function metricsTable(r: RunReport): string {
   return `<table class="metrics"><thead><tr><th>metric</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>mean</th><th>samples</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-function card(label: string, value: string, sub = ''): string {
-  return `<div class="card"><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div>${sub ? `<div class="sub">${esc(sub)}</div>` : ''}</div>`;
+function card(label: string, value: string, sub = '', bad = false): string {
+  return `<div class="card"><div class="label">${esc(label)}</div><div class="value"${bad ? ' style="color:#cf222e"' : ''}>${esc(value)}</div>${sub ? `<div class="sub">${esc(sub)}</div>` : ''}</div>`;
 }
 
 function num(v: number | null | undefined, unit = ''): string {
   return v === null || v === undefined ? '-' : `${fmt(v)}${unit}`;
+}
+
+/** One sentence: why the run got its status. */
+function headline(r: RunReport): string {
+  const inv = r.checks.filter((c) => !c.name.startsWith('threshold ') && ['pass', 'fail', 'skip'].includes(c.status));
+  const th = r.thresholds;
+  const thText = th.length ? `; ${th.filter((t) => t.ok).length} of ${th.length} threshold(s) held` : '';
+  switch (r.status) {
+    case 'ok':
+      return `Every invariant held (${inv.filter((c) => c.status === 'pass').length} checked${inv.some((c) => c.status === 'skip') ? `, ${inv.filter((c) => c.status === 'skip').length} not applicable` : ''})${thText}.`;
+    case 'thresholds':
+      return `The invariants held, but ${th.filter((t) => !t.ok).map((t) => t.source).join(', ')} did not.`;
+    case 'failed':
+      return r.violations.length ? `${r.violations.length + r.violationsOmitted} invariant violation(s); the first: [${r.violations[0]!.invariant}] ${r.violations[0]!.detail.split('\n')[0]}` : (r.error ?? 'failed');
+    case 'interrupted':
+      return 'Interrupted (Ctrl-C): the run was cut short, its counts are partial, and the checks that need a full drain were skipped.';
+    default:
+      return r.error ?? r.status;
+  }
 }
 
 function runSection(r: RunReport, heading: boolean): string {
@@ -261,7 +303,7 @@ function runSection(r: RunReport, heading: boolean): string {
     card('connections', `${fmt(m.connections.perSec)}/s`, `${fmt(m.connections.count)} opened · ${m.connections.failed} failed`),
     card('clients at peak', fmt(peak), r.kind === 'ws' ? `${(r.stats as { clients?: number }).clients ?? '?'} in the scenario` : ''),
     card('faults', fmt(faultsRun), Object.entries(r.faults.run).map(([k, n]) => `${k} ${n}`).join(' · ') || 'none'),
-    card('violations', fmt(r.violations.length + r.violationsOmitted), r.stop ? `device exit ${r.stop.signal ?? r.stop.exitCode}` : 'a board: not stopped'),
+    card('violations', fmt(r.violations.length + r.violationsOmitted), r.stop ? `device exit ${r.stop.signal ?? r.stop.exitCode}` : 'a board: not stopped', r.violations.length > 0),
   ].join('');
   const meta = [
     ['target', `${r.target}${r.profile ? ` · ${r.profile.name}, ${r.profile.maxConnections} sockets, ${r.profile.dualCore ? 'dual' : 'single'} core` : ''}`],
@@ -270,27 +312,27 @@ function runSection(r: RunReport, heading: boolean): string {
     ['started', r.startedAt],
     ['config', Object.entries(r.config).map(([k, v]) => `${k}=${v}`).join(' ') || '-'],
     ...(r.limitsRaised.length ? [['limits raised', r.limitsRaised.map((l) => `${l.what} ${l.from} → ${l.to}`).join(', ')]] : []),
-    ...(r.broadcast ? [['broadcast', `${r.broadcast.sent ?? '?'} msgs of ${r.broadcast.size} B at ${r.broadcast.rate}/s${r.broadcast.runs.length > 1 ? ` in ${r.broadcast.runs.length} runs` : ''}`]] : []),
-    ...(r.clock ? [['clock', `${r.clock.method}, offset ${r.clock.offsetMs} ms${r.clock.uncertaintyMs !== null ? ` ± ${r.clock.uncertaintyMs} ms` : ''}`]] : []),
+    ...(r.broadcast ? [['broadcast', `${r.broadcast.sent ?? '?'} msgs of ${r.broadcast.size} B at ${r.schedule && r.schedule.rates.length > 1 ? r.schedule.rates.map((x) => x.rate).join(' → ') : r.broadcast.rate}/s`]] : []),
+    ...(r.clock ? [['device clock', `${r.clock.method === 'round-trip' ? 'bounded by calibration round trips' : 'fastest message only'}${r.clock.uncertaintyMs !== null ? `, latencies ± ${r.clock.uncertaintyMs} ms` : ''}`]] : []),
     ['harness loop delay', `p99 ${num(m.eventLoopDelay.p99, ' ms')}, max ${num(m.eventLoopDelay.max, ' ms')}`],
     ['replay', r.replay],
   ];
   const violations = r.violations.length
     ? `<h3>Violations</h3><ol class="violations">${r.violations.map((v) => `<li><b>${esc(v.invariant)}</b> ${esc(v.detail)}</li>`).join('')}</ol>${r.violationsOmitted ? `<p>… and ${r.violationsOmitted} more</p>` : ''}`
     : '';
-  const warnings = r.warnings.length ? `<ul class="warnings">${r.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul>` : '';
   return `<section class="run">
 ${heading ? `<h2>${esc(r.scenario)} · seed ${r.seed} <span class="badge" style="background:${STATUS_COLOR[r.status] ?? '#57606a'}">${esc(r.status)}</span></h2>` : ''}
+<p class="headline" style="border-color:${STATUS_COLOR[r.status] ?? '#57606a'}">${esc(headline(r))}</p>
 <div class="cards">${cards}</div>
-${r.error ? `<p class="error">${esc(r.error)}</p>` : ''}
-${warnings}
-<div class="grid2">
-<div><h3>Verdict</h3>${checksTable(r.checks)}</div>
-<div><h3>Run</h3><table class="meta">${meta.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
-<h3>Latencies</h3>${metricsTable(r)}</div>
-</div>
+${r.error && r.status !== 'unreachable' && r.status !== 'usage' ? `<p class="error">${esc(r.error)}</p>` : ''}
+<h3>Verdict</h3>
+${checksTable(r.checks)}
 <h3>Over time</h3>
 ${charts(r)}
+<div class="grid2">
+<div><h3>Run</h3><table class="meta">${meta.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table></div>
+<div><h3>Latencies</h3>${metricsTable(r)}</div>
+</div>
 ${violations}
 </section>`;
 }
@@ -305,12 +347,12 @@ main{max-width:980px;margin:0 auto;padding:18px 22px 40px}
 h2{font-size:18px;margin:26px 0 10px}
 h3{font-size:14px;margin:18px 0 8px;color:#59636e;text-transform:uppercase;letter-spacing:.04em}
 .badge{display:inline-block;color:#fff;border-radius:12px;padding:2px 12px;font-size:14px;font-weight:600}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(118px,1fr));gap:8px}
 .card{background:#fff;border:1px solid #d1d9e0;border-radius:8px;padding:10px 12px}
 .card .label{color:#59636e;font-size:12px}
-.card .value{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums}
+.card .value{font-size:20px;font-weight:600;font-variant-numeric:tabular-nums;white-space:nowrap}
 .card .sub{color:#59636e;font-size:12px}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:18px}
+.grid2{display:grid;grid-template-columns:1fr 1fr;gap:18px;align-items:start}
 @media (max-width:800px){.grid2{grid-template-columns:1fr}}
 table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d1d9e0;border-radius:8px;overflow:hidden;font-size:13px}
 th,td{padding:5px 8px;border-bottom:1px solid #eef1f4;text-align:left;vertical-align:top}
@@ -319,6 +361,10 @@ table.meta th{width:32%;color:#59636e;font-weight:500}
 table.meta td{word-break:break-word}
 table.metrics td:not(:first-child){font-variant-numeric:tabular-nums;text-align:right}
 table.metrics th:not(:first-child){text-align:right}
+.chips{display:flex;flex-wrap:wrap;gap:6px;margin-bottom:8px}
+.chip{background:#fff;border:1px solid #d1d9e0;border-radius:12px;padding:1px 10px 1px 8px;font-size:12px;display:inline-flex;align-items:center;gap:6px}
+.chip .dot{width:8px;height:8px;border-radius:4px;background:#1a7f37;display:inline-block}
+table.checks td.st{width:52px}table.checks td.nm{white-space:nowrap;font-weight:600;width:1%}
 .pill{display:inline-block;color:#fff;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;min-width:38px;text-align:center}
 figure.chart{margin:10px 0;background:#fff;border:1px solid #d1d9e0;border-radius:8px;padding:8px 8px 2px}
 figure.chart figcaption{font-weight:600;padding:2px 6px}
@@ -330,6 +376,7 @@ svg .ylab{text-anchor:end}svg .xlab{text-anchor:middle}svg .unit{text-anchor:mid
 svg .legend{fill:#1f2328}
 svg .phase{text-anchor:middle;fill:#8c959f;font-size:10px}
 svg .grid{stroke:#eef1f4}svg .axis{stroke:#8c959f}
+.headline{background:#fff;border:1px solid #d1d9e0;border-left:5px solid;border-radius:8px;padding:10px 14px;margin:4px 0 14px;font-size:15px}
 .error{background:#ffebe9;border:1px solid #ffcecb;border-radius:8px;padding:8px 12px;white-space:pre-wrap}
 ul.warnings{background:#fff8c5;border:1px solid #eac54f;border-radius:8px;padding:8px 12px 8px 28px;margin:12px 0}
 ol.violations li{margin:4px 0;white-space:pre-wrap;word-break:break-word}

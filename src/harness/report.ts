@@ -107,8 +107,8 @@ export function formatSummary(r: StressResult | EchoChurnResult): string {
     ['scenario / seed', `${r.scenario} / ${r.seed} (twincore ${r.version})`],
     ['target', `${r.target}${r.profile ? ` (${r.profile.name}, ${r.profile.maxConnections} sockets)` : ''}`],
     ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
-    ['broadcast', `${r.broadcast.sent ?? '?'} messages of ${r.broadcast.size} B at ${r.broadcast.rate}/s requested (${r.broadcast.perSec.toFixed(1)}/s)` +
-      `${r.broadcast.runs.length > 1 ? ` in ${r.broadcast.runs.length} runs (rate steps)` : ''}`],
+    ['broadcast', `${r.broadcast.sent ?? '?'} messages of ${r.broadcast.size} B at ${r.schedule.rates.length > 1 ? r.schedule.rates.map((x) => x.rate).join(' -> ') : r.broadcast.rate}/s requested ` +
+      `(${r.broadcast.perSec.toFixed(1)}/s)${r.broadcast.runs.length > 1 ? `, one broadcast run per rate` : ''}`],
     ['clients / sessions', `${s.clients} / ${s.sessions} (${s.connectFailures} failed to connect, ${s.survivors} survived to the end)`],
     ...Object.entries(s.byBehaviour).map(([b, x]): [string, string] =>
       [`  ${b}`, `${x!.clients} client(s), ${x!.sessions} session(s), ${x!.survivors} survived, ${x!.received} received`]),

@@ -465,6 +465,10 @@ export class StressRun extends EventEmitter<StressEvents> {
       if (limitsRaised.length) {
         checks.push({ name: 'device limits', status: 'warn', detail: `raised to fit the scenario: ${limitsRaised.map((l) => `${l.what} ${l.from} -> ${l.to}`).join(', ')}` });
       }
+      if (arrivals?.skipped) checks.push({ name: 'churn arrivals', status: 'warn', detail: `${arrivals.skipped} skipped: ${o.schedule.churn?.maxConcurrent} were in flight` });
+      if (o.target.kind === 'url' && Object.keys(resolveConfig(sc.device.firmwareConfig)).length) {
+        checks.push({ name: 'firmware config', status: 'warn', detail: 'the scenario\'s firmware config is not applied to a board by URL' });
+      }
       if (interrupted()) checks.push({ name: 'interrupted', status: 'warn', detail: 'Ctrl-C: the run was cut short; the counts are partial' });
       const result: StressResult = { ...partial, status, exitCode: EXIT_CODES[status], ok: status === 'ok', thresholds, checks };
       this.emit('done', result);
