@@ -14,7 +14,7 @@ import type { EchoChurnOptions, EchoChurnProgress, EchoChurnRun, ResolvedEchoChu
 import { renderHtml } from './harness/html.js';
 import { formatProgress, formatSummary } from './harness/report.js';
 import type { RunReport } from './harness/run-report.js';
-import { ECHO_CHURN_SCENARIO, MAX_CLIENTS, SCENARIOS, loadScenarioFile, type EchoChurnScenario, type Scenario, type Schedule } from './harness/scenario.js';
+import { ECHO_CHURN_SCENARIO, ECHO_SCENARIOS, MAX_CLIENTS, SCENARIOS, loadScenarioFile, resolveScenario, type EchoChurnScenario, type Scenario, type Schedule } from './harness/scenario.js';
 import { startStress, type StressOptions, type StressProgress, type StressResult, type StressRun } from './harness/stress.js';
 import { LOCAL_TARGETS, parseTarget, type LocalTargetName } from './harness/targets.js';
 import { THRESHOLD_METRICS, parseThreshold } from './harness/thresholds.js';
@@ -41,7 +41,7 @@ export interface StressCliConfig {
 
 export const STRESS_FLAGS: readonly FlagDef<StressCliConfig>[] = [
   { flag: 'scenario', key: 'scenario', kind: 'string', arg: 'name|file.json',
-    help: `a built-in scenario (${[...Object.keys(SCENARIOS), 'echo-churn'].join(', ')}; default ${WS_STRESS_DEFAULTS.scenario}) or a scenario file` },
+    help: `a built-in scenario (${[...Object.keys(SCENARIOS), ...Object.keys(ECHO_SCENARIOS)].join(', ')}; default ${WS_STRESS_DEFAULTS.scenario}) or a scenario file` },
   { flag: 'target', key: 'target', kind: 'string', arg: `${LOCAL_TARGETS.join('|')}|ws://host/ws`, check: (v) => void parseTarget(v),
     help: 'the in-process device (default), a sanitizer build as a child process, or a board by URL' },
   { flag: 'duration', key: 'durationMs', kind: 'seconds', min: 0.001, max: 86_400, help: 'seconds of client activity (default: the scenario\'s; with stages, their total)' },
@@ -61,8 +61,8 @@ export const STRESS_FLAGS: readonly FlagDef<StressCliConfig>[] = [
 
 export const STRESS_HELP_TAIL = [
   'scenarios:',
-  ...[...Object.values(SCENARIOS).map((s) => [s.name, `${s.description ?? ''} (${s.durationMs / 1000} s)`] as const),
-    ['echo-churn', `${ECHO_CHURN_SCENARIO.description ?? ''} (${(ECHO_CHURN_SCENARIO.durationMs ?? 10_000) / 1000} s)`] as const]
+  ...[...Object.values(SCENARIOS).map((s) => [s.name, `${s.description ?? ''} (${resolveScenario(s.name).durationMs / 1000} s)`] as const),
+    ...Object.values(ECHO_SCENARIOS).map((s) => [s.name, `${s.description ?? ''} (${(s.durationMs ?? 10_000) / 1000} s)`] as const)]
     .map(([n, d]) => `  ${n.padEnd(12)}  ${d}`),
   '',
   'threshold metrics (ms for times):',
@@ -109,6 +109,7 @@ function startFromFlags(flags: Partial<StressCliConfig>, seedOverride?: number):
   const { target, durationMs, clients, seed, profile, firmwareConfig, churnRate, threshold } = flags;
   let scenario: string | Scenario | EchoChurnScenario = flags.scenario ?? WS_STRESS_DEFAULTS.scenario;
   if (/\.json$/i.test(String(scenario))) scenario = loadScenarioFile(String(scenario));
+  else if (typeof scenario === 'string' && ECHO_SCENARIOS[scenario]) scenario = ECHO_SCENARIOS[scenario]!;
   const isEcho = scenario === 'echo-churn' || (typeof scenario === 'object' && 'kind' in scenario && scenario.kind === 'echo-churn');
   const theSeed = seedOverride ?? seed;
   if (isEcho) {
@@ -159,6 +160,7 @@ function startReplay(flags: Partial<StressCliConfig>): AnyRun {
     if (!(LOCAL_TARGETS as readonly string[]).includes(target)) throw new UsageError('the echo-churn scenario runs on a local target only (addon, asan, tsan)');
     return startStress({
       scenario: 'echo-churn', target: target as LocalTargetName, clients: s.clients, durationMs: s.durationMs, seed: s.seed, tickMs: s.tickMs,
+      lineIntervalMs: s.lineIntervalMs,
       maxLinesPerSession: s.maxLinesPerSession, endings: s.endings, profile: s.profile, config: s.config, churnRate: s.churnRate,
       maxConnections: s.maxConnections, thresholds: [...s.thresholds.map((t) => t.source), ...(thresholds ?? [])],
     });

@@ -58,6 +58,9 @@ export interface EchoChurnOptions {
   churnRate?: number;
   /** The loop task writes a tick to every client this often (0: off). */
   tickMs?: number;
+  /** A client pauses this long after each echo before its next line (0: none), so sessions last
+   *  longer and more of them are open at once. */
+  lineIntervalMs?: number;
   seed?: number;
   maxLinesPerSession?: number;
   opTimeoutMs?: number;
@@ -84,6 +87,7 @@ export interface ResolvedEchoChurnOptions {
   maxConnections: number;
   churnRate: number;
   tickMs: number;
+  lineIntervalMs: number;
   seed: number;
   maxLinesPerSession: number;
   opTimeoutMs: number;
@@ -116,6 +120,8 @@ export interface EchoChurnStats {
   endings: Record<Ending, number>;
   /** Sockets still open at the drain deadline (destroyed then). */
   stragglers: number;
+  /** Most of the harness's sockets connected at once (sampled every progress tick). */
+  peakConnected: number;
 }
 
 export interface EchoChurnProgress {
@@ -123,6 +129,8 @@ export interface EchoChurnProgress {
   phase: 'run' | 'drain' | 'stop';
   elapsedMs: number;
   activeClients: number;
+  /** The harness's sockets connected now. */
+  connected: number;
   connections: number;
   connectionsPerSec: number;
   linesEchoed: number;
@@ -197,6 +205,7 @@ export function resolveEchoChurnOptions(options: EchoChurnOptions = {}): Resolve
     maxConnections: optInt(options.maxConnections, 'maxConnections', d.maxConnections, 1, 100_000_000),
     churnRate: optInt(options.churnRate ?? sc?.churnRate, 'churnRate', 0, 0, 10_000),
     tickMs,
+    lineIntervalMs: optInt(options.lineIntervalMs ?? sc?.lineIntervalMs, 'lineIntervalMs', 0, 0, 60_000),
     seed: optInt(options.seed ?? sc?.seed, 'seed', d.seed, 0, 0xffff_ffff),
     maxLinesPerSession: optInt(options.maxLinesPerSession ?? sc?.maxLinesPerSession, 'maxLinesPerSession', d.maxLinesPerSession, 1, 10_000),
     opTimeoutMs,
@@ -238,7 +247,7 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
     const stats: EchoChurnStats = {
       connections: 0, connectFailures: 0, refusals: {}, deferred: null, slotWaits: 0, gaveUpWaiting: 0, sessionsCompleted: 0, linesSent: 0, linesEchoed: 0,
       ticks: 0, bytesSent: 0, bytesReceived: 0, endings: Object.fromEntries(ENDINGS.map((e) => [e, 0])) as Record<Ending, number>,
-      stragglers: 0,
+      stragglers: 0, peakConnected: 0,
     };
     const violations: Violation[] = [];
     let violationCount = 0;
@@ -275,8 +284,9 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
       };
       const warnings: string[] = [];
       if (stats.slotWaits) {
-        warnings.push(`${stats.slotWaits} session(s) waited longer than ${o.opTimeoutMs} ms for a free connection slot (${o.profile.maxConnections} on ${o.profile.name}), ` +
-          `${stats.gaveUpWaiting} of them were never served before the end: waits, not lost echoes`);
+        warnings.push(`${stats.slotWaits} session(s) were not accepted within ${o.opTimeoutMs} ms, ${stats.gaveUpWaiting} of them not before the end: ` +
+          `the device was at its connection limit (${o.profile.maxConnections} on ${o.profile.name}; it deferred ${stats.deferred ?? '?'}), or its listen backlog was full ` +
+          '(TCP then retries with backoff, as with a board\'s lwIP): waits, not lost echoes');
       }
       if (stats.connectFailures) warnings.push(`${stats.connectFailures} connect(s) failed: ${Object.entries(stats.refusals).map(([k, n]) => `${k} ${n}`).join(', ')}`);
       const values: Record<string, number | null> = {};
@@ -299,7 +309,7 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
         : invariantChecks(['no-crash', 'no-sanitizer-report', 'echo-session', 'clean-stop', 'bounded-drain'], violations, violationCount - violations.length,
           o.target === 'addon' ? { 'no-sanitizer-report': 'the in-process device is not a sanitizer build (use --target asan or tsan)' } : {});
       checks.push(...thresholdChecks(thresholds));
-      if (stats.slotWaits) checks.push({ name: 'slot waits', status: 'warn', detail: `${stats.slotWaits} waited for a slot, ${stats.gaveUpWaiting} never served` });
+      if (stats.slotWaits) checks.push({ name: 'accept waits', status: 'warn', detail: `${stats.slotWaits} not accepted within the op timeout, ${stats.gaveUpWaiting} never` });
       if (stats.connectFailures) checks.push({ name: 'refusals', status: 'warn', detail: `${stats.connectFailures} connect(s) failed` });
       if (this.#aborted) checks.push({ name: 'interrupted', status: 'warn', detail: 'Ctrl-C: the run was cut short; the counts are partial' });
       const result: EchoChurnResult = {
@@ -335,13 +345,16 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
     const progress = (): EchoChurnProgress => {
       const elapsedMs = Date.now() - t0;
       return {
-        kind: 'echo-churn', phase, elapsedMs, activeClients: active, connections: stats.connections,
+        kind: 'echo-churn', phase, elapsedMs, activeClients: active, connected: sockets.size, connections: stats.connections,
         connectionsPerSec: elapsedMs > 0 ? (stats.connections * 1000) / elapsedMs : 0,
         linesEchoed: stats.linesEchoed, slotWaits: stats.slotWaits, violations: violationCount, counters: target.counters(), interrupted: this.#aborted,
       };
     };
-    const ticker = setInterval(() => this.emit('tick', progress()), o.tickIntervalMs);
-    const windows = setInterval(() => timeline.close(Date.now() - t0, { phase, clients: active, rate: null, deviceHeap: target.counters()?.heapUsed ?? null }), timeline.intervalMs);
+    const ticker = setInterval(() => {
+      stats.peakConnected = Math.max(stats.peakConnected, sockets.size);
+      this.emit('tick', progress());
+    }, o.tickIntervalMs);
+    const windows = setInterval(() => timeline.close(Date.now() - t0, { phase, clients: sockets.size, rate: null, deviceHeap: target.counters()?.heapUsed ?? null }), timeline.intervalMs);
     timeline.phase(0, 'run');
     // A session that got nothing at all back may still be waiting for a slot: with ticks on, the
     // loop task writes to every connection the device accepted, so one that received not even a
@@ -373,7 +386,7 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
         active++;
         const r = await runEchoSession({
           port: target.port, id: `c${index}/s${seq}`, lines, ending, opTimeoutMs: o.opTimeoutMs, sockets,
-          slotBusy, waitUntil, halted: () => this.#aborted, onEcho: (ms) => { echo.record(ms); timeline.echo(ms); },
+          slotBusy, waitUntil, halted: () => this.#aborted || Date.now() >= deadline + o.drainTimeoutMs, lineIntervalMs: o.lineIntervalMs, onEcho: (ms) => { echo.record(ms); timeline.echo(ms); },
         });
         active--;
         if (r.connected) {

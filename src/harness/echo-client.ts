@@ -34,6 +34,8 @@ export interface EchoSessionSpec {
   halted?: () => boolean;
   /** Echo round trips (ms), measured per line. */
   onEcho?: (ms: number) => void;
+  /** Pause between a line's echo and the next line (default 0): holds the session open longer. */
+  lineIntervalMs?: number;
 }
 
 export interface EchoSessionResult {
@@ -222,6 +224,9 @@ export async function runEchoSession(spec: EchoSessionSpec): Promise<EchoSession
           return result;
         }
         result.linesEchoed++;
+        if (spec.lineIntervalMs && result.linesSent < spec.lines.length && !spec.halted?.()) {
+          await new Promise((r) => setTimeout(r, spec.lineIntervalMs));
+        }
       } else {
         fail('closed' in got ? `connection closed before the echo of line ${result.linesSent}`
           : `no echo within ${spec.opTimeoutMs} ms${ls.bytesReceived === 0 ? ' (nothing ever came back on this connection, and the device had a free slot)' : ''}`);

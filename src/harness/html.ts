@@ -261,7 +261,7 @@ function metricsTable(r: RunReport): string {
   const m = r.metrics;
   const rows = r.kind === 'ws'
     ? [pct(m.latency, 'broadcast latency'), pct(m.echo, 'echo round trip'), pct(m.connect, 'TCP connect'), pct(m.handshake, 'WebSocket upgrade')]
-    : [pct(m.echo, 'echo round trip'), pct(m.connect, 'TCP connect'), pct(m.handshake, 'wait for a slot (first byte)')];
+    : [pct(m.echo, 'echo round trip'), pct(m.connect, 'TCP connect'), pct(m.handshake, 'connect to first byte')];
   return `<table class="metrics"><thead><tr><th>metric</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>mean</th><th>samples</th><th></th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 

@@ -14,8 +14,8 @@ export function formatProgress(p: StressProgress | EchoChurnProgress, durationMs
   if (p.kind === 'echo-churn') {
     const c = p.counters;
     const device = c ? ` | device open ${c.connectionsOpen} clients ${c.clientsAlive} deferred ${c.connectionsDeferred}` : '';
-    return `${head} ${p.phase} clients ${p.activeClients} conns ${p.connections} (${p.connectionsPerSec.toFixed(0)}/s) ` +
-      `echoes ${p.linesEchoed} slot waits ${p.slotWaits} violations ${p.violations}${device}`;
+    return `${head} ${p.phase} clients ${p.activeClients} connected ${p.connected} conns ${p.connections} (${p.connectionsPerSec.toFixed(0)}/s) ` +
+      `echoes ${p.linesEchoed} accept waits ${p.slotWaits} violations ${p.violations}${device}`;
   }
   const phase = p.phase === 'run' ? 'run'
     : `${p.phase} ${(p.phaseElapsedMs / 1000).toFixed(1)}${p.phaseBudgetMs !== null ? `/${(p.phaseBudgetMs / 1000).toFixed(1)}` : ''}s`;
@@ -73,7 +73,7 @@ function metricRows(r: RunReport): [string, string][] {
   } else {
     rows.push(['echo round trip', formatPercentiles(m.echo)]);
     rows.push(['tcp connect', formatPercentiles(m.connect)]);
-    rows.push(['wait for a slot', formatPercentiles(m.handshake)]);
+    rows.push(['first byte', `${formatPercentiles(m.handshake)} (connect to the device's first tick or echo: includes any wait to be accepted)`]);
   }
   rows.push(['throughput', `${m.messages.perSec} msgs/s, ${(m.bytes.perSec / 1024).toFixed(0)} KiB/s, ${m.connections.perSec} connections/s`]);
   if (m.eventLoopDelay.p99 !== null) rows.push(['harness loop delay', `p50 ${ms(m.eventLoopDelay.p50)}  p99 ${ms(m.eventLoopDelay.p99)}  max ${ms(m.eventLoopDelay.max)} ms`]);
@@ -146,8 +146,8 @@ function formatEchoChurn(r: EchoChurnResult): string {
     ['firmware / profile', `${r.firmware} / ${r.profile?.name ?? '?'} (${r.profile?.maxConnections ?? '?'} sockets)`],
     ['seed', String(r.seed)],
     ['duration', `${(r.durationMs / 1000).toFixed(2)} s`],
-    ['connections', `${s.connections} (${r.connectionsPerSec.toFixed(1)}/s), ${s.connectFailures} refused or failed`],
-    ['slot waits', `${s.deferred ?? '?'} connection(s) waited for a free slot (deferred by the device), ${s.slotWaits} longer than the op timeout, ${s.gaveUpWaiting} never served`],
+    ['connections', `${s.connections} (${r.connectionsPerSec.toFixed(1)}/s), ${s.connectFailures} refused or failed; at most ${s.peakConnected} connected at once`],
+    ['accept waits', `${s.deferred ?? '?'} connection(s) waited for a free slot (deferred by the device); ${s.slotWaits} got nothing back within the op timeout (not yet accepted), ${s.gaveUpWaiting} of them never`],
     ['sessions completed', String(s.sessionsCompleted)],
     ['endings', Object.entries(s.endings).map(([k, n]) => `${k} ${n}`).join(', ')],
     ['lines sent / echoed', `${s.linesSent} / ${s.linesEchoed}`],

@@ -143,6 +143,7 @@ export interface EchoChurnScenario {
   durationMs?: number;
   clients?: number;
   tickMs?: number;
+  lineIntervalMs?: number;
   maxLinesPerSession?: number;
   endings?: Record<string, number>;
   churnRate?: number;
@@ -282,7 +283,7 @@ export function resolveScenario(input: string | Scenario = WS_STRESS_DEFAULTS.sc
   let src: unknown = input;
   if (typeof input === 'string') {
     src = SCENARIOS[input];
-    if (!src) throw new TwincoreRangeError(`unknown scenario '${input}' (known: ${Object.keys(SCENARIOS).join(', ')}, echo-churn; or a .json file)`);
+    if (!src) throw new TwincoreRangeError(`unknown scenario '${input}' (known: ${[...Object.keys(SCENARIOS), ...Object.keys(ECHO_SCENARIOS)].join(', ')}; or a .json file)`);
   }
   if (!isPlainObject(src)) throw new TwincoreTypeError('scenario must be a name or an object');
   const s = src;
@@ -387,9 +388,10 @@ export function peakClients(s: Scenario): number {
   return totalClients(s);
 }
 
-/** Arrivals of the churn generator in flight at most. */
+/** Arrivals of the churn generator in flight at most: the rate times the longest session plus a
+ *  quarter second for the connect, upgrade and close (k6 would call the rest dropped iterations). */
 export function churnConcurrency(c: ChurnSpec): number {
-  return c.maxConcurrent ?? Math.min(MAX_CLIENTS, Math.ceil((c.rate * (c.sessionMs[1] + 1000)) / 1000));
+  return c.maxConcurrent ?? Math.min(1000, Math.ceil((c.rate * (c.sessionMs[1] + 250)) / 1000));
 }
 
 export interface LimitRaise {
@@ -416,7 +418,9 @@ export function deviceFor(s: Scenario, headroom: number): { profile: Profile; co
       profile.maxConnections = sockets;
     }
     if (config.maxClients === undefined) {
-      const to = Math.max(8, need);
+      // The firmware takes at most FIRMWARE_MAX_CLIENTS: more are refused with a 503 (counted as
+      // rejected connections, and said in the report).
+      const to = Math.min(FIRMWARE_MAX_CLIENTS, Math.max(8, need));
       if (to > 8) raised.push({ what: 'config.maxClients', from: 8, to });
       config.maxClients = String(to);
     }
@@ -460,7 +464,7 @@ export function checkScenarioObject(json: unknown): Scenario | EchoChurnScenario
 }
 
 function checkEchoChurnScenario(o: Record<string, unknown>): EchoChurnScenario {
-  checkKeys(o, ['kind', 'name', 'description', 'seed', 'durationMs', 'clients', 'tickMs', 'maxLinesPerSession', 'endings', 'churnRate', 'device', 'thresholds'], 'scenario', 'echo-churn scenario');
+  checkKeys(o, ['kind', 'name', 'description', 'seed', 'durationMs', 'clients', 'tickMs', 'lineIntervalMs', 'maxLinesPerSession', 'endings', 'churnRate', 'device', 'thresholds'], 'scenario', 'echo-churn scenario');
   if (typeof o.name !== 'string' || !o.name) throw new TwincoreTypeError('scenario.name must be a string of 1..64 characters');
   const out: EchoChurnScenario = { kind: 'echo-churn', name: o.name };
   if (typeof o.description === 'string') out.description = o.description;
@@ -468,6 +472,7 @@ function checkEchoChurnScenario(o: Record<string, unknown>): EchoChurnScenario {
   if (o.durationMs !== undefined) out.durationMs = checkInt(o.durationMs, 'scenario.durationMs', 1, MAX_MS);
   if (o.clients !== undefined) out.clients = checkInt(o.clients, 'scenario.clients', 1, MAX_CLIENTS);
   if (o.tickMs !== undefined) out.tickMs = checkInt(o.tickMs, 'scenario.tickMs', 0, 3_600_000);
+  if (o.lineIntervalMs !== undefined) out.lineIntervalMs = checkInt(o.lineIntervalMs, 'scenario.lineIntervalMs', 0, 60_000);
   if (o.maxLinesPerSession !== undefined) out.maxLinesPerSession = checkInt(o.maxLinesPerSession, 'scenario.maxLinesPerSession', 1, 10_000);
   if (o.churnRate !== undefined) out.churnRate = checkInt(o.churnRate, 'scenario.churnRate', 1, 10_000);
   if (o.endings !== undefined) {
@@ -490,24 +495,25 @@ export function scenariosDir(): string {
   return path.join(packageRoot(), 'scenarios');
 }
 
-function loadBuiltins(): { ws: Record<string, Readonly<Scenario>>; echoChurn: EchoChurnScenario } {
+function loadBuiltins(): { ws: Record<string, Readonly<Scenario>>; echo: Record<string, Readonly<EchoChurnScenario>> } {
   const ws: Record<string, Readonly<Scenario>> = {};
-  let echoChurn: EchoChurnScenario = { kind: 'echo-churn', name: 'echo-churn' };
+  const echo: Record<string, Readonly<EchoChurnScenario>> = { 'echo-churn': { kind: 'echo-churn', name: 'echo-churn' } };
   const dir = scenariosDir();
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
     const s = loadScenarioFile(path.join(dir, f));
-    if ('kind' in s && s.kind === 'echo-churn') echoChurn = s;
+    if ('kind' in s && s.kind === 'echo-churn') echo[s.name] = Object.freeze(s);
     else ws[s.name] = Object.freeze(s as Scenario);
   }
-  return { ws, echoChurn };
+  return { ws, echo };
 }
 
 const BUILTINS = loadBuiltins();
 
-/** The built-in WebSocket scenarios by name (scenarios/*.json, frozen). The CLI also accepts
- *  'echo-churn' (ECHO_CHURN_SCENARIO). */
+/** The built-in WebSocket scenarios by name (scenarios/*.json, frozen). */
 export const SCENARIOS: Readonly<Record<string, Readonly<Scenario>>> = Object.freeze(BUILTINS.ws);
-export const ECHO_CHURN_SCENARIO: Readonly<EchoChurnScenario> = Object.freeze(BUILTINS.echoChurn);
+/** The built-in echo-churn scenarios by name (scenarios/*.json with "kind": "echo-churn"). */
+export const ECHO_SCENARIOS: Readonly<Record<string, Readonly<EchoChurnScenario>>> = Object.freeze(BUILTINS.echo);
+export const ECHO_CHURN_SCENARIO: Readonly<EchoChurnScenario> = BUILTINS.echo['echo-churn']!;
 
 // ---------------------------------------------------------------------------------------------
 // The schedule

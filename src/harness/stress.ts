@@ -36,8 +36,8 @@ import { ClockSync, Histogram, loopDelaySummary, LOOP_DELAY_RESOLUTION_MS, Timel
 import { checkInvariants, EPOCH_SPAN, runCounts, type ServerCounts, type SessionTrace, type Violation } from './oracle.js';
 import type { MetricsSummary, RunReport } from './run-report.js';
 import {
-  ADDON_ONLY_FAULTS, BEHAVIOURS, buildSchedule, checkScenarioObject, checkSchedule, churnSessionMs, deviceFor, loadScenarioFile,
-  resolveScenario, totalClients, type EchoChurnScenario, type FaultEvent, type FaultName, type LimitRaise, type Scenario, type Schedule,
+  ADDON_ONLY_FAULTS, BEHAVIOURS, ECHO_SCENARIOS, buildSchedule, checkScenarioObject, checkSchedule, churnSessionMs, deviceFor, loadScenarioFile,
+  resolveScenario, totalClients, churnConcurrency, FIRMWARE_MAX_CLIENTS, type EchoChurnScenario, type FaultEvent, type FaultName, type LimitRaise, type Scenario, type Schedule,
 } from './scenario.js';
 import { StatsSampler, fetchStats, type RefStats } from './stats-client.js';
 import { parseTarget, startTarget, type Target, type TargetKind, type TargetSpec } from './targets.js';
@@ -482,6 +482,11 @@ export class StressRun extends EventEmitter<StressEvents> {
         limitsRaised = dev.raised;
         profile = dev.profile;
         config = dev.config;
+        const need = totalClients(sc) + (sc.churn ? churnConcurrency(sc.churn) : 0) + 1;
+        if (Number(config.maxClients) < need) {
+          warnings.push(`the reference firmware takes ${config.maxClients} WebSocket client(s) at once (config maxClients, at most ${FIRMWARE_MAX_CLIENTS}); ` +
+            `this scenario may hold ${need}: the rest are refused (503, counted as rejected)`);
+        }
         if (limitsRaised.length) {
           warnings.push(`limits raised to fit ${totalClients(sc)} client(s): ${limitsRaised.map((l) => `${l.what} ${l.from} -> ${l.to}`).join(', ')} ` +
             '(scenario device.fitLimits: false keeps the board\'s)');
@@ -623,11 +628,20 @@ export class StressRun extends EventEmitter<StressEvents> {
       dropped: baseline ? s.dropped - baseline.dropped : s.dropped,
     }));
     let windowTimer: NodeJS.Timeout | undefined;
+    // The twin's heap for the timeline: live in-process; a device process answers over its control
+    // channel (the latest answer is used, one request at a time).
+    let deviceHeap: number | null = null;
+    let heapAsked = false;
     const closeWindow = (): void => {
       if (!runStart) return;
+      if (tgt.kind === 'addon') deviceHeap = tgt.counters()?.heapUsed ?? null;
+      else if (tgt.kind === 'process' && !heapAsked && tgt.alive()) {
+        heapAsked = true;
+        void tgt.liveCounters().then((c) => { if (c) deviceHeap = c.heapUsed; heapAsked = false; });
+      }
       timeline.close(Date.now() - runStart, {
         phase, clients: [...live].reduce((n, s) => n + (s.isOpen && s.trace.behaviour !== 'control' ? 1 : 0), 0),
-        rate: phase === 'run' ? rate : null, deviceHeap: tgt.counters()?.heapUsed ?? null,
+        rate: phase === 'run' ? rate : null, deviceHeap,
       });
     };
     const timers: NodeJS.Timeout[] = [];
@@ -884,6 +898,7 @@ export function startStress(options: StressOptions | EchoChurnStressOptions = {}
   if (typeof options === 'object' && options !== null) {
     let sc: unknown = options.scenario;
     if (typeof sc === 'string' && /\.json$/i.test(sc)) sc = loadScenarioFile(sc);
+    else if (typeof sc === 'string' && sc !== 'echo-churn' && ECHO_SCENARIOS[sc]) sc = ECHO_SCENARIOS[sc];
     else if (typeof sc === 'object' && sc !== null) sc = checkScenarioObject(sc);
     if (sc === 'echo-churn' || (typeof sc === 'object' && sc !== null && (sc as { kind?: unknown }).kind === 'echo-churn')) {
       const { scenario: _scenario, ...rest } = options as EchoChurnStressOptions;
