@@ -11,7 +11,6 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
 import { main, type CliIo } from '../src/cli.js';
-import { loopbackUrls } from '../src/defaults.js';
 import { Device } from '../src/device.js';
 import { runEchoChurn } from '../src/harness/echo-churn.js';
 import { ClockSync, Histogram } from '../src/harness/metrics.js';
@@ -20,6 +19,7 @@ import type { RunReport } from '../src/harness/run-report.js';
 import { buildSchedule, deviceFor, resolveScenario, SCENARIOS, type Scenario } from '../src/harness/scenario.js';
 import { resolveStressOptions, runStress, startStress, type StressResult } from '../src/harness/stress.js';
 import { parseThreshold } from '../src/harness/thresholds.js';
+import { decideStatus, EXIT_CODES, worstStatus } from '../src/harness/verdict.js';
 import { deviceBinary } from '../src/process-device.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -98,6 +98,7 @@ describe('verdicts', () => {
     expect(r.durationMs).toBeLessThan(10_000);
     expect(r.violations).toEqual([]); // the cut-short drain is not reported as lost messages
     expect(io.err).toMatch(/interrupted/);
+    expect(io.err).toMatch(/\] [\d.]+s interrupted drain /); // every phase gets its progress line
     // A second Ctrl-C during the stop exits at once.
     const io2 = captureIo({ onInterrupt: (h) => { fire = h; return () => undefined; }, exit: (c) => { exits.push(c); } });
     const done2 = main(['stress', '--duration', '30', '--quiet'], io2);
@@ -125,26 +126,26 @@ describe('verdicts', () => {
   }, 30_000);
 
   it('honours its duration: clients stuck waiting for a slot do not hold the run, and the progress shows the drain', async () => {
-    // 40 readers, a board that takes 6 sockets, limits not raised: most clients wait, unaccepted.
+    // 40 readers, a board that takes 6 sockets, limits not raised: most clients wait, unaccepted,
+    // each connect bounded only by the op timeout (20 s here).
     const sc: Scenario = {
       ...SCENARIOS.smoke!, name: 'crowd', durationMs: 1500, clients: [{ count: 40, behaviour: 'reader' }], faults: [],
       device: { profile: { name: 'esp32', maxConnections: 6 }, fitLimits: false },
     };
-    const file = writeJson('crowd.json', sc);
-    const io = captureIo();
+    const run = startStress({ scenario: sc, opTimeoutMs: 20_000 });
+    const phases = new Set<string>();
+    run.on('tick', (p) => phases.add(p.phase));
     const t0 = Date.now();
-    const code = await main(['stress', '--scenario', file, '--json'], io);
+    const r = await run.result;
     const took = Date.now() - t0;
-    const r = JSON.parse(io.out) as StressResult;
-    expect(took).toBeLessThan(1500 + 7000); // before: the op timeout (10 s) of every stuck connect, then more
-    expect(io.err).toMatch(/\] [\d.]+s drain /);
+    expect(took).toBeLessThan(1500 + 11_000); // before: the 20 s op timeout of every stuck connect, then more
+    expect([...phases]).toEqual(['run', 'wind-down', 'drain', 'settle', 'stop']);
     // The clients that never connected are in the verdict, not silently fine.
     expect(r.stats.neverConnected.length).toBeGreaterThan(30);
     expect(r.warnings.join('\n')).toMatch(/never connected/);
     expect(r.checks.find((c) => c.name === 'clients connected')).toMatchObject({ status: 'warn' });
     expect(r.limitsRaised).toEqual([]);
-    expect(code).toBe(r.exitCode);
-  }, 30_000);
+  }, 40_000);
 
   it('a run in which no scenario client could connect is not OK', async () => {
     const sc: Scenario = {
@@ -199,6 +200,18 @@ describe('verdicts', () => {
       await Promise.all([echo.stop(), ref.stop()]);
     }
   }, 30_000);
+
+  it('exit codes: a crash without a sanitizer report is 3, with one it is a finding (1); thresholds 99; worst wins a merge', () => {
+    const crash = [{ invariant: 'no-crash', detail: 'the device process died of SIGSEGV' }];
+    const base = { interrupted: false, violations: crash, violationCount: 1, thresholds: [] };
+    expect(decideStatus({ ...base, sanitizerReports: 0 })).toBe('crashed');
+    expect(EXIT_CODES.crashed).toBe(3);
+    expect(decideStatus({ ...base, sanitizerReports: 1 })).toBe('failed');
+    expect(decideStatus({ ...base, violations: [], violationCount: 0, sanitizerReports: 0, thresholds: [{ ...parseThreshold('latency.p99<1'), ok: false, actual: 2 }] })).toBe('thresholds');
+    expect(decideStatus({ ...base, interrupted: true, sanitizerReports: 0 })).toBe('interrupted');
+    expect(worstStatus(['ok', 'thresholds', 'failed', 'ok'])).toBe('failed');
+    expect(worstStatus(['ok', 'unreachable', 'thresholds'])).toBe('unreachable');
+  });
 
   it('a device process\'s safety limit follows the run, and a device stopped by it is not a crash', async () => {
     expect(resolveStressOptions({ target: 'asan', durationMs: 11 * 60_000 }).deviceMaxSeconds).toBeGreaterThan(11 * 60 + 30);
@@ -389,9 +402,11 @@ describe('seeds, shards, merge', () => {
       files.push(f);
     }
     const io = captureIo();
-    expect(await main(['merge', ...files], io)).toBe(0);
+    const html = path.join(tmp, 'merged.html');
+    expect(await main(['merge', ...files, '--html', html], io)).toBe(0);
     expect(io.out).toMatch(/result\s+OK \(exit 0\)/);
     expect(io.out).toMatch(/runs\s+4: ok 4/);
+    expect(readFileSync(html, 'utf8')).toMatch(/<table class="batch">[\s\S]*<td>4<\/td>/);
     const one = captureIo();
     expect(await main(['merge', files[0]!, '--json'], one)).toBe(1);
     expect(JSON.parse(one.out).problems).toEqual(['shard(s) 2/2 missing']);
@@ -401,4 +416,3 @@ describe('seeds, shards, merge', () => {
   }, 60_000);
 });
 
-export { loopbackUrls, startStress };
