@@ -319,7 +319,7 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
         timeline: timeline.finish(0), thresholds, checks, warnings, violations, violationsOmitted: violationCount - violations.length,
         stop, connectionsPerSec: metrics.connections.perSec, broadcast: null, faults: { run: {}, skipped: {}, noVictim: 0 }, server: null,
         stats, firmware: o.firmware,
-        replay: `npx twincore stress --scenario echo-churn --seed ${o.seed} --clients ${o.clients} --duration ${o.durationMs / 1000}${o.target !== 'addon' ? ` --target ${o.target}` : ''}`,
+        replay: `npx twincore stress --replay <this report.json>${o.target !== 'addon' ? ` --target ${o.target}` : ''}`,
         ...(error !== undefined ? { error } : {}),
       };
       this.emit('done', result);

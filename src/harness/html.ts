@@ -174,7 +174,7 @@ function charts(r: RunReport): string {
   out.push(chart({
     ...base, title: 'Connected clients', unit: 'clients',
     series: [
-      { name: r.kind === 'ws' ? 'open sessions (harness)' : 'sessions in flight', color: '#0969da', points: seriesOf(pts, (p) => p.clients) },
+      { name: r.kind === 'ws' ? 'open sessions (harness)' : 'connected sockets (harness)', color: '#0969da', points: seriesOf(pts, (p) => p.clients) },
       ...(hasServer ? [{ name: 'clients on the device (/stats)', color: '#1a7f37', points: seriesOf(pts, (p) => p.server?.clients), dash: '5 3' }] : []),
     ],
   }));
@@ -225,7 +225,7 @@ function charts(r: RunReport): string {
       ],
     }));
   }
-  const deviceHeap = pts.some((p) => p.deviceHeap !== null);
+  const deviceHeap = pts.some((p) => p.deviceHeap !== null && p.deviceHeap > 0);
   if (hasServer || deviceHeap) {
     out.push(chart({
       ...base, title: 'Heap held', unit: 'bytes',

@@ -364,6 +364,7 @@ export class StressRun extends EventEmitter<StressEvents> {
         b.received += receivedOf(t);
         if (t.survived) b.survivors++;
       }
+      if (arrivals && byBehaviour.arrival) byBehaviour.arrival.clients = arrivals.started;
       const neverConnected = runStart ? o.schedule.clients.filter((p) => !opened.has(p.id) && p.joinAtMs < durationMs).map((p) => p.id) : [];
       const last = finalStats ?? sampler?.last ?? null;
       const run = finalStats ? runCounts(serverCounts(finalStats), baseline ? serverCounts(baseline) : null) : null;
