@@ -17,7 +17,7 @@ import type { RunReport } from './harness/run-report.js';
 import { ECHO_CHURN_SCENARIO, ECHO_SCENARIOS, MAX_CLIENTS, SCENARIOS, loadScenarioFile, resolveScenario, type EchoChurnScenario, type Scenario, type Schedule } from './harness/scenario.js';
 import { startStress, type StressOptions, type StressProgress, type StressResult, type StressRun } from './harness/stress.js';
 import { LOCAL_TARGETS, parseTarget, type LocalTargetName } from './harness/targets.js';
-import { THRESHOLD_METRICS, parseThreshold } from './harness/thresholds.js';
+import { THRESHOLD_METRICS } from './harness/thresholds.js';
 import { EXIT_CODES } from './harness/verdict.js';
 
 /** The reference-firmware stress command's config: each flag sets one key. */
@@ -303,4 +303,3 @@ export async function mergeCommand(files: string[], flags: Partial<MergeCliConfi
   return merged.exitCode;
 }
 
-export { parseThreshold };
