@@ -133,6 +133,7 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
   readonly #exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #stderr: string[];
   #finalCounters: DeviceCounters | null = null;
+  #exitReason: string | undefined;
   #stopping: Promise<StopReport> | undefined;
   #exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
@@ -208,6 +209,7 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
 
     let device: ProcessDevice | undefined;
     let finalCounters: DeviceCounters | null = null;
+    let exitReason: string | undefined;
     let onReady: ((ports: number[]) => void) | undefined;
     let partial = '';
     child.stdout!.setEncoding('utf8');
@@ -243,9 +245,13 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
           device?.emit('log', 'info', 'ESP.restart(): the device process restarts');
         } else if (line.startsWith(EXIT_PREFIX)) {
           try {
-            const exit = JSON.parse(line.slice(EXIT_PREFIX.length)) as { counters?: DeviceCounters };
+            const exit = JSON.parse(line.slice(EXIT_PREFIX.length)) as { counters?: DeviceCounters; reason?: unknown };
             finalCounters = exit.counters ?? null;
-            if (device) device.#finalCounters = finalCounters;
+            if (typeof exit.reason === 'string') exitReason = exit.reason;
+            if (device) {
+              device.#finalCounters = finalCounters;
+              device.#exitReason = exitReason;
+            }
           } catch {
             // a truncated line: the exit code tells the rest
           }
@@ -266,6 +272,7 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
         child, ring, stderr, sanitizer, firmware: opts.firmware, profile: opts.profile, ports, stopTimeoutMs: stopMs, exited,
       });
       device.#finalCounters = finalCounters;
+      device.#exitReason = exitReason;
       return device;
     } catch (e) {
       child.kill('SIGKILL');
@@ -403,6 +410,7 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
       signal,
       counters: this.#finalCounters,
       sanitizerReports: parseSanitizerReports(this.stderr),
+      ...(this.#exitReason !== undefined ? { reason: this.#exitReason } : {}),
     };
   }
 }
