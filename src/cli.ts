@@ -207,7 +207,11 @@ async function firmwareStressCommand(dir: string, args: string[], io: CliIo): Pr
   }
   if (!flags.quiet && io.isTty) io.stderr('\n');
   io.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatFirmwareStress(result)}\n`);
-  return result.ok ? 0 : 1;
+  // The exit codes of every stress run: 0 ok, 1 an invariant broke (a sanitizer report is a
+  // finding), 3 the device crashed with no report to say why.
+  const inv = Object.fromEntries(result.invariants.map((i) => [i.name, i.ok]));
+  if (result.ok) return 0;
+  return !inv['no-crash'] && inv.sanitizer ? 3 : 1;
 }
 
 async function stressCommand(argv: string[], io: CliIo): Promise<number> {
