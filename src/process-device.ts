@@ -55,9 +55,9 @@ export const RESTART_PREFIX = 'TWINCORE_DEVICE_RESTART ';
 
 const FAULT_COMMAND: Record<FaultKind, string> = { accept: 'failAccepts', alloc: 'failAllocs', listen: 'failListen' };
 
-const REPORT_START = /WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:/;
+const REPORT_START = /WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|^twincore-device: fatal signal/;
 const SEPARATOR = /^={10,}\s*$/;
-const ASAN_END = /^==\d+==ABORTING/;
+const ASAN_END = /^==\d+==ABORTING|^twincore-device: end of stack/;
 const SUMMARY_END = /^SUMMARY: (ThreadSanitizer|UndefinedBehaviorSanitizer)/;
 
 /** Splits sanitizer output into reports: each block starting with a TSan warning, an ASan or LSan

@@ -1,6 +1,7 @@
 // runner.cpp: the device process (rules and protocol: runner.h).
 #include "runner.h"
 
+#include <execinfo.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -186,6 +187,41 @@ void controlMain(Device* dev) {
   gStopAsked = true;  // stdin closed: whoever started us is gone
 }
 
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+// The plain build's crash report (the sanitizer builds print their own): the signal and the
+// stack, on stderr, then the default action. Async-signal-safe calls only, on an alternate stack
+// so a stack overflow is reported too.
+void fatalSignal(int sig) {
+  char head[64];
+  int n = std::snprintf(head, sizeof head, "twincore-device: fatal signal %d (%s)\n", sig,
+                        sig == SIGSEGV ? "SIGSEGV" : sig == SIGABRT ? "SIGABRT" : sig == SIGBUS ? "SIGBUS"
+                        : sig == SIGFPE ? "SIGFPE" : "SIGILL");
+  if (n > 0) (void)!write(2, head, size_t(n));
+  void* frames[64];
+  int depth = backtrace(frames, 64);
+  backtrace_symbols_fd(frames, depth, 2);
+  (void)!write(2, "twincore-device: end of stack\n", 30);
+  std::signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+void installCrashReport() {
+  static char altStack[64 * 1024];
+  stack_t ss{};
+  ss.ss_sp = altStack;
+  ss.ss_size = sizeof altStack;
+  sigaltstack(&ss, nullptr);
+  void* warm[1];
+  backtrace(warm, 1);  // loads libgcc now, not inside the handler
+  struct sigaction sa {};
+  sa.sa_handler = fatalSignal;
+  sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
+  for (int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) sigaction(sig, &sa, nullptr);
+}
+#else
+void installCrashReport() {}
+#endif
+
 }  // namespace
 
 void registerControl(const std::string& name, ControlHandler h) { handlers()[name] = std::move(h); }
@@ -260,6 +296,7 @@ int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup
   if (!setup(rest, &factory, &error)) usage(usageLine, error);
 
   std::signal(SIGPIPE, SIG_IGN);
+  installCrashReport();
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
