@@ -247,6 +247,13 @@ bool checkTaskStop();
 // returns and the restart follows.
 void requestRestart();
 
+// The device's network link, for the harness's WiFi faults (twin_wifi.h). Callable from any thread.
+// resetAllConnections: every accepted or connected socket of the device is aborted with RST; each
+// AsyncClient sees it as a peer reset on async_tcp (onError(ERR_RST), then onDisconnect).
+// setNetworkUp(dev, false): while down, new connections are refused and client connect() fails.
+void resetAllConnections(Device* dev);
+void setNetworkUp(Device* dev, bool up);
+
 // Firmware-side helpers (callable on device threads).
 bool postToLoop(std::function<void()> fn);
 // Heap accounting against the profile's heapBytes; nullptr when over budget or a fault fires.
