@@ -413,14 +413,18 @@ void AsyncWebServer::_waitQuiet() {
 
 AsyncWebHandler& AsyncWebServer::addHandler(AsyncWebHandler* handler) {
   void* mem = heap::alloc(sizeof(HandlerNode));
+  bool added = false;
   if (mem) {
-    HandlerNode* n = new (mem) HandlerNode{handler, nullptr};
     Lock lk(_mu);
     HandlerNode** pp = &_handlers;
-    while (*pp) pp = &(*pp)->next;
-    *pp = n;
+    while (*pp && (*pp)->handler != handler) pp = &(*pp)->next;
+    if (!*pp) {  // (already there: it stays once)
+      *pp = new (mem) HandlerNode{handler, nullptr};
+      added = true;
+    }
   }
-  if (mem) handler->_attached(this);
+  if (!added) heap::free(mem, sizeof(HandlerNode));
+  if (added) handler->_attached(this);
   return *handler;
 }
 
@@ -839,20 +843,21 @@ void AsyncWebServer::_handle(HttpConn* c) {
     _start(c, r);
     return;
   }
-  if (h) {
-    h->handleRequest(req);
-  } else {
-    ArRequestHandlerFunction nf;
-    {
-      Lock lk(_mu);
-      nf = _notFound;
-    }
-    if (nf) {
+  ArRequestHandlerFunction nf;
+  if (!h) {
+    Lock lk(_mu);
+    nf = _notFound;
+  }
+  // The server's middleware, the handler's, then the handler (or the not-found function).
+  _runChain(req, [h, req, &nf] {
+    if (h) {
+      h->_runChain(req, [h, req] { h->handleRequest(req); });
+    } else if (nf) {
       nf(req);
     } else {
       req->send(404, "text/plain", "Not Found");
     }
-  }
+  });
   if (!req->_taken && !req->_sent) req->send(500, "text/plain", "No response");
 }
 

@@ -47,9 +47,11 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <list>
 #include <string>
+#include <vector>
 
 #include "AsyncTCP.h"
 #include "FS.h"
@@ -152,7 +154,52 @@ class AsyncWebHeader {
   String _value;
 };
 
-class AsyncWebHandler {
+// Middleware (ESPAsyncWebServer 3.x): functions run before a handler, in the order added; each
+// calls next() to go on, or answers and returns (the handler then does not run). The server's
+// chain runs first, then the chosen handler's. A chain is configuration: add to it before
+// begin(). Middleware given by pointer stays the application's; addMiddleware(fn) makes an owned
+// one (freed with the chain).
+typedef std::function<void(void)> ArMiddlewareNext;
+typedef std::function<void(AsyncWebServerRequest* request, ArMiddlewareNext next)> ArMiddlewareCallback;
+
+class AsyncMiddleware {
+ public:
+  virtual ~AsyncMiddleware() = default;
+  virtual void run(AsyncWebServerRequest* request, ArMiddlewareNext next) { next(); }
+
+ private:
+  friend class AsyncMiddlewareChain;
+  bool _freeOnRemoval = false;
+};
+
+class AsyncMiddlewareFunction : public AsyncMiddleware {
+ public:
+  explicit AsyncMiddlewareFunction(ArMiddlewareCallback fn) : _fn(std::move(fn)) {}
+  void run(AsyncWebServerRequest* request, ArMiddlewareNext next) override { _fn(request, std::move(next)); }
+
+ private:
+  ArMiddlewareCallback _fn;
+};
+
+class AsyncMiddlewareChain {
+ public:
+  AsyncMiddlewareChain() = default;
+  AsyncMiddlewareChain(const AsyncMiddlewareChain&) = delete;
+  AsyncMiddlewareChain& operator=(const AsyncMiddlewareChain&) = delete;
+  ~AsyncMiddlewareChain();
+  void addMiddleware(ArMiddlewareCallback fn);
+  void addMiddleware(AsyncMiddleware* middleware);
+  void addMiddlewares(std::vector<AsyncMiddleware*> middlewares);
+  bool removeMiddleware(AsyncMiddleware* middleware);
+  // Runs the chain, then finalizer (unless a middleware did not call next).
+  void _runChain(AsyncWebServerRequest* request, ArMiddlewareNext finalizer);
+  bool _hasMiddleware() const { return !_middlewares.empty(); }
+
+ protected:
+  std::list<AsyncMiddleware*> _middlewares;
+};
+
+class AsyncWebHandler : public AsyncMiddlewareChain {
  public:
   virtual ~AsyncWebHandler() = default;
   // The request goes to this handler only when the filter (if any) returns true.
@@ -589,6 +636,9 @@ class AsyncStaticWebHandler : public AsyncWebHandler {
   AsyncStaticWebHandler& setDefaultFile(const char* filename);
   AsyncStaticWebHandler& setCacheControl(const char* cacheControl);
   AsyncStaticWebHandler& setLastModified(const char* lastModified);
+  AsyncStaticWebHandler& setLastModified(struct tm* lastModified);
+  AsyncStaticWebHandler& setLastModified(time_t lastModified);
+  AsyncStaticWebHandler& setLastModified();  // now (when the clock is set)
   AsyncStaticWebHandler& setTemplateProcessor(AwsTemplateProcessor newCallback);
   AsyncStaticWebHandler& setTryGzipFirst(bool value);
   bool canHandle(AsyncWebServerRequest* request) const override;
@@ -609,7 +659,7 @@ class AsyncStaticWebHandler : public AsyncWebHandler {
   bool _tryGzipFirst = true;
 };
 
-class AsyncWebServer {
+class AsyncWebServer : public AsyncMiddlewareChain {
  public:
   explicit AsyncWebServer(uint16_t port);
   ~AsyncWebServer();
@@ -624,7 +674,8 @@ class AsyncWebServer {
   tcp_state state() const;
 
   // Handlers are tried in the order added; the first whose filter and canHandle() accept the
-  // request gets it. Returns *handler (the server owns it, see above).
+  // request gets it. Returns *handler (the server owns it, see above). Adding a handler that is
+  // already there does nothing (it stays once).
   AsyncWebHandler& addHandler(AsyncWebHandler* handler);
   bool removeHandler(AsyncWebHandler* handler);
   AsyncCallbackWebHandler& on(const char* uri, ArRequestHandlerFunction onRequest) {
@@ -700,6 +751,11 @@ class AsyncWebServer {
 }  // namespace twincore
 
 using twincore::ArBodyHandlerFunction;
+using twincore::ArMiddlewareCallback;
+using twincore::ArMiddlewareNext;
+using twincore::AsyncMiddleware;
+using twincore::AsyncMiddlewareChain;
+using twincore::AsyncMiddlewareFunction;
 using twincore::ArRequestFilterFunction;
 using twincore::ArRequestHandlerFunction;
 using twincore::ArUploadHandlerFunction;

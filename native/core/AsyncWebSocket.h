@@ -94,6 +94,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <new>
 #include <string>
 #include <type_traits>
@@ -112,6 +113,10 @@
 // ESPAsyncWebServer's ESP32 default; lwIP's 16 sockets also serve HTTP.
 #define DEFAULT_MAX_WS_CLIENTS 8
 #endif
+
+// ESPAsyncWebServer's shared payload type (its makeSharedBuffer / message() calls): accepted by
+// the overloads below, copied into the core's own framed buffer once per call.
+using AsyncWebSocketSharedBuffer = std::shared_ptr<std::vector<uint8_t>>;
 
 namespace twincore {
 
@@ -261,6 +266,18 @@ class AsyncWebSocketClient {
   bool binary(const uint8_t* message, size_t len) { return binary(static_cast<const void*>(message), len); }
   bool binary(const __FlashStringHelper* message, size_t len) { return binary(static_cast<const void*>(message), len); }
   bool binary(AsyncWebSocketMessageBuffer* buffer);
+  bool text(const AsyncWebSocketSharedBuffer& buffer) {
+    return buffer && text(reinterpret_cast<const char*>(buffer->data()), buffer->size());
+  }
+  bool binary(const AsyncWebSocketSharedBuffer& buffer) {
+    return buffer && binary(static_cast<const void*>(buffer->data()), buffer->size());
+  }
+  // ESPAsyncWebServer's message(buffer, opcode, mask): WS_TEXT or WS_BINARY. A server never masks
+  // its frames (RFC 6455 5.1): mask = true is refused (false).
+  bool message(const AsyncWebSocketSharedBuffer& buffer, uint8_t opcode = WS_TEXT, bool mask = false) {
+    if (mask) return false;
+    return opcode == WS_TEXT ? text(buffer) : opcode == WS_BINARY ? binary(buffer) : false;
+  }
 
   // twincore extension: one frame of a fragmented message (streaming a message of any size out,
   // e.g. echoing DATA chunks as they arrive). The first frame has opcode WS_TEXT or WS_BINARY,
@@ -461,6 +478,18 @@ class AsyncWebSocket : public AsyncWebHandler {
     return binaryAll(static_cast<const void*>(message), len);
   }
   SendStatus binaryAll(AsyncWebSocketMessageBuffer* buffer);
+  SendStatus text(uint32_t id, const AsyncWebSocketSharedBuffer& buffer) {
+    return buffer ? text(id, reinterpret_cast<const char*>(buffer->data()), buffer->size()) : SendStatus{0, 0, 0, 0, SendStatus::kBadArgument};
+  }
+  SendStatus binary(uint32_t id, const AsyncWebSocketSharedBuffer& buffer) {
+    return buffer ? binary(id, buffer->data(), buffer->size()) : SendStatus{0, 0, 0, 0, SendStatus::kBadArgument};
+  }
+  SendStatus textAll(const AsyncWebSocketSharedBuffer& buffer) {
+    return buffer ? textAll(reinterpret_cast<const char*>(buffer->data()), buffer->size()) : SendStatus{0, 0, 0, 0, SendStatus::kBadArgument};
+  }
+  SendStatus binaryAll(const AsyncWebSocketSharedBuffer& buffer) {
+    return buffer ? binaryAll(buffer->data(), buffer->size()) : SendStatus{0, 0, 0, 0, SendStatus::kBadArgument};
+  }
   // The clients now, each held by a reference (see AsyncWebSocketClientList).
   AsyncWebSocketClientList getClients() const;
 

@@ -10,6 +10,61 @@
 namespace twincore {
 
 // ---------------------------------------------------------------------------------------------
+// Middleware
+
+AsyncMiddlewareChain::~AsyncMiddlewareChain() {
+  for (AsyncMiddleware* m : _middlewares) {
+    if (m->_freeOnRemoval) delete m;
+  }
+}
+
+void AsyncMiddlewareChain::addMiddleware(ArMiddlewareCallback fn) {
+  AsyncMiddlewareFunction* m = new AsyncMiddlewareFunction(std::move(fn));
+  m->_freeOnRemoval = true;
+  _middlewares.push_back(m);
+}
+
+void AsyncMiddlewareChain::addMiddleware(AsyncMiddleware* middleware) {
+  if (middleware) _middlewares.push_back(middleware);
+}
+
+void AsyncMiddlewareChain::addMiddlewares(std::vector<AsyncMiddleware*> middlewares) {
+  for (AsyncMiddleware* m : middlewares) addMiddleware(m);
+}
+
+bool AsyncMiddlewareChain::removeMiddleware(AsyncMiddleware* middleware) {
+  for (auto it = _middlewares.begin(); it != _middlewares.end(); ++it) {
+    if (*it == middleware) {
+      if (middleware->_freeOnRemoval) delete middleware;
+      _middlewares.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+void AsyncMiddlewareChain::_runChain(AsyncWebServerRequest* request, ArMiddlewareNext finalizer) {
+  if (_middlewares.empty()) {
+    finalizer();
+    return;
+  }
+  // next() of middleware i runs middleware i + 1 (the last one's runs the finalizer).
+  struct Step {
+    static void run(std::list<AsyncMiddleware*>::iterator it, std::list<AsyncMiddleware*>::iterator end,
+                    AsyncWebServerRequest* request, const ArMiddlewareNext& finalizer) {
+      if (it == end) {
+        finalizer();
+        return;
+      }
+      AsyncMiddleware* m = *it;
+      ++it;
+      m->run(request, [it, end, request, &finalizer] { run(it, end, request, finalizer); });
+    }
+  };
+  Step::run(_middlewares.begin(), _middlewares.end(), request, finalizer);
+}
+
+// ---------------------------------------------------------------------------------------------
 // AsyncWebHandler
 
 AsyncWebHandler& AsyncWebHandler::setFilter(ArRequestFilterFunction fn) {
@@ -118,6 +173,20 @@ AsyncStaticWebHandler& AsyncStaticWebHandler::setCacheControl(const char* cacheC
 AsyncStaticWebHandler& AsyncStaticWebHandler::setLastModified(const char* lastModified) {
   _lastModified = lastModified ? lastModified : "";
   return *this;
+}
+AsyncStaticWebHandler& AsyncStaticWebHandler::setLastModified(struct tm* lastModified) {
+  char buf[40];
+  if (!lastModified || !std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", lastModified)) return *this;
+  return setLastModified(buf);
+}
+AsyncStaticWebHandler& AsyncStaticWebHandler::setLastModified(time_t lastModified) {
+  struct tm t;
+  return setLastModified(gmtime_r(&lastModified, &t));
+}
+AsyncStaticWebHandler& AsyncStaticWebHandler::setLastModified() {
+  time_t now = std::time(nullptr);
+  if (now < 1600000000) return *this;  // the clock is not set (no NTP yet): nothing meaningful to send
+  return setLastModified(now);
 }
 AsyncStaticWebHandler& AsyncStaticWebHandler::setTemplateProcessor(AwsTemplateProcessor newCallback) {
   _callback = std::move(newCallback);
