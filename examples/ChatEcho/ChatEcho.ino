@@ -15,10 +15,10 @@ void onChat(AsyncWebSocket* server, AsyncWebSocketClient* client, AwsEventType t
             size_t len) {
   switch (type) {
     case WS_EVT_CONNECT:
-      server->printfAll("{\"joined\":%u,\"online\":%u}", client->id(), (unsigned)server->count());
+      server->printfAll("{\"joined\":%u,\"online\":%u}", (unsigned)client->id(), (unsigned)server->count());
       break;
     case WS_EVT_DISCONNECT:
-      server->printfAll("{\"left\":%u}", client->id());
+      server->printfAll("{\"left\":%u}", (unsigned)client->id());
       break;
     case WS_EVT_DATA: {
       AwsFrameInfo* info = (AwsFrameInfo*)arg;
@@ -48,7 +48,7 @@ void onEcho(AsyncWebSocket* server, AsyncWebSocketClient* client, AwsEventType t
 #ifdef ASYNCWEBSERVER_TWINCORE
   bool first = info->num == 0 && info->index == 0;
   bool last = info->final && info->index + len == info->len;
-  client->sendFragment(first ? info->message_opcode : WS_CONTINUATION, last, data, len);
+  client->sendFragment(first ? info->message_opcode : (uint8_t)WS_CONTINUATION, last, data, len);
 #else
   client->close(1009, "too big for this echo");  // upstream has no fragment sender
 #endif
