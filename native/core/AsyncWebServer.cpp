@@ -260,11 +260,49 @@ void AsyncWebServerRequest::send(AsyncWebServerResponse* response) {
     return;
   }
   _sent = true;
-  if (_complete) {
+  if (_complete && !_deferSend) {
     _srv->_start(_conn, response);  // written now (null: closed unanswered)
   } else {
-    _response = response;  // during the body: started once the request is complete
+    _response = response;  // during the body or a middleware chain: started when it ends
   }
+}
+
+String& AsyncWebServerRequest::_attr(const char* name) {
+  for (AsyncWebHeader& a : _attributes) {
+    if (a.name() == name) return const_cast<String&>(a.value());
+  }
+  _attributes.emplace_back(name ? name : "", "");
+  return const_cast<String&>(_attributes.back().value());
+}
+
+const String* AsyncWebServerRequest::_findAttr(const char* name) const {
+  for (const AsyncWebHeader& a : _attributes) {
+    if (name && a.name() == name) return &a.value();
+  }
+  return nullptr;
+}
+
+AsyncWebHeader AsyncWebHeader::parse(const char* data) {
+  if (!data || !*data || std::strchr(data, '\n') || std::strchr(data, '\r')) return AsyncWebHeader();
+  const char* colon = std::strchr(data, ':');
+  if (!colon || colon == data) return AsyncWebHeader();
+  const char* v = colon + 1;
+  while (*v == ' ' || *v == '\t') ++v;
+  String name;
+  name.concat(data, unsigned(colon - data));
+  return AsyncWebHeader(name, String(v));
+}
+
+AsyncWebServerResponse* AsyncWebServerRequest::getResponse() const { return _response ? _response : _started; }
+
+bool AsyncWebServerRequest::removeHeader(const char* name) {
+  for (auto it = _headers.begin(); it != _headers.end(); ++it) {
+    if (name && it->name().equalsIgnoreCase(name)) {
+      _headers.erase(it);
+      return true;
+    }
+  }
+  return false;
 }
 
 void AsyncWebServerRequest::redirect(const char* url, int code) {
@@ -357,6 +395,30 @@ AsyncWebServer::AsyncWebServer(uint16_t port) : _server(port) {}
 AsyncWebServer::~AsyncWebServer() {
   end();
   reset();
+  for (AsyncWebRewrite* r : _rewrites) delete r;
+}
+
+AsyncWebRewrite& AsyncWebServer::addRewrite(AsyncWebRewrite* rewrite) {
+  _rewrites.push_back(rewrite);
+  return *rewrite;
+}
+
+bool AsyncWebServer::removeRewrite(AsyncWebRewrite* rewrite) {
+  for (auto it = _rewrites.begin(); it != _rewrites.end(); ++it) {
+    if (*it == rewrite) {
+      delete rewrite;
+      _rewrites.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool AsyncWebServer::removeRewrite(const char* from, const char* to) {
+  for (AsyncWebRewrite* r : _rewrites) {
+    if (r->from() == from && (r->toUrl() == to || (r->toUrl() + "?" + r->params()) == to)) return removeRewrite(r);
+  }
+  return false;
 }
 
 void AsyncWebServer::begin() {
@@ -453,11 +515,11 @@ bool AsyncWebServer::removeHandler(AsyncWebHandler* handler) {
   return true;
 }
 
-AsyncCallbackWebHandler& AsyncWebServer::on(const char* uri, WebRequestMethodComposite method,
+AsyncCallbackWebHandler& AsyncWebServer::on(AsyncURIMatcher uri, WebRequestMethodComposite method,
                                             ArRequestHandlerFunction onRequest, ArUploadHandlerFunction onUpload,
                                             ArBodyHandlerFunction onBody) {
   AsyncCallbackWebHandler* h = new AsyncCallbackWebHandler();
-  h->setUri(uri ? uri : "");
+  h->setUri(uri);
   h->setMethod(method);
   h->onRequest(std::move(onRequest));
   h->onUpload(std::move(onUpload));
@@ -615,6 +677,7 @@ bool AsyncWebServer::_start(HttpConn* c, AsyncWebServerResponse* r) {
       c->phase = HttpConn::kDone;
       if (r && r->code() >= 400) _errors++;
       if (r && head) {
+        if (c->req) c->req->_started = r;
         c->resp = r;
         c->head = head;
         c->headLen = uint32_t(headLen);
@@ -739,6 +802,12 @@ void AsyncWebServer::_head(HttpConn* c, const uint8_t* rest, size_t restLen) {
     c->req = req;
     _requests++;
   }
+  for (AsyncWebRewrite* rw : _rewrites) {  // configuration: not changed while running
+    if (rw->match(req)) {
+      req->_url = rw->toUrl();
+      req->_addParams(rw->params().c_str(), rw->params().length(), false);
+    }
+  }
   const char* te = req->_headerValue("Transfer-Encoding");
   const char* cl = req->_headerValue("Content-Length");
   if (te) {
@@ -848,17 +917,36 @@ void AsyncWebServer::_handle(HttpConn* c) {
     Lock lk(_mu);
     nf = _notFound;
   }
-  // The server's middleware, the handler's, then the handler (or the not-found function).
-  _runChain(req, [h, req, &nf] {
-    if (h) {
-      h->_runChain(req, [h, req] { h->handleRequest(req); });
-    } else if (nf) {
-      nf(req);
-    } else {
-      req->send(404, "text/plain", "Not Found");
-    }
-  });
-  if (!req->_taken && !req->_sent) req->send(500, "text/plain", "No response");
+  // The server's middleware (unless the handler skips it), the handler's, then the handler (or
+  // the not-found function). With middleware, the answer is written when the chain returns.
+  AsyncWebHandler* chainOf = h ? h : &_catchAll;
+  bool serverChain = !chainOf->mustSkipServerMiddlewares();
+  req->_deferSend = (serverChain && _hasMiddleware()) || chainOf->_hasMiddleware();
+  auto inner = [h, req, &nf, chainOf] {
+    chainOf->_runChain(req, [h, req, &nf] {
+      if (h) {
+        h->handleRequest(req);
+      } else if (nf) {
+        nf(req);
+      } else {
+        req->send(404, "text/plain", "Not Found");
+      }
+    });
+  };
+  if (serverChain) {
+    _runChain(req, inner);
+  } else {
+    inner();
+  }
+  req->_deferSend = false;
+  if (req->_taken) return;
+  if (req->_sent) {
+    AsyncWebServerResponse* r = req->_response;
+    req->_response = nullptr;
+    if (r || !req->_started) _start(c, r);
+    return;
+  }
+  req->send(500, "text/plain", "No response");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -90,6 +90,17 @@ typedef uint32_t WebRequestMethodComposite;
 #define TEMPLATE_PARAM_NAME_LENGTH 32
 #endif
 
+// ESPAsyncWebServer's authentication kinds. Basic and Bearer are checked; Digest is answered and
+// checked as Basic (README, "Moving from ESPAsyncWebServer").
+typedef enum {
+  AUTH_NONE = 0,
+  AUTH_BASIC = 1,
+  AUTH_DIGEST = 2,
+  AUTH_BEARER = 3,
+  AUTH_OTHER = 4,
+  AUTH_DENIED = 255,
+} AsyncAuthType;
+
 class AsyncWebServer;
 class AsyncWebServerRequest;
 class AsyncWebServerResponse;
@@ -148,6 +159,10 @@ class AsyncWebHeader {
   const String& value() const { return _value; }
   String toString() const { return _name + ": " + _value + "\r\n"; }
   explicit operator bool() const { return _name.length() > 0; }
+  // "Name: value" (spaces and tabs after the colon skipped); an empty header (false) when it is
+  // not one (no colon, no name, a CR or LF).
+  static AsyncWebHeader parse(const char* data);
+  static AsyncWebHeader parse(const String& data) { return parse(data.c_str()); }
 
  private:
   String _name;
@@ -217,6 +232,13 @@ class AsyncWebHandler : public AsyncMiddlewareChain {
                             size_t len, bool final) {}
   virtual void handleBody(AsyncWebServerRequest* request, uint8_t* data, size_t len, size_t index, size_t total) {}
   virtual bool isRequestHandlerTrivial() const { return true; }
+  // The server's middleware does not run for this handler's requests (only its own).
+  AsyncWebHandler& setSkipServerMiddlewares(bool state) {
+    _skipServerMiddlewares = state;
+    return *this;
+  }
+  AsyncWebHandler& skipServerMiddlewares() { return setSkipServerMiddlewares(true); }
+  bool mustSkipServerMiddlewares() const { return _skipServerMiddlewares; }
   // twincore: called (under no lock) when the handler is added to / removed from a server.
   virtual void _attached(AsyncWebServer*) {}
   virtual void _detached(AsyncWebServer*) {}
@@ -229,6 +251,7 @@ class AsyncWebHandler : public AsyncMiddlewareChain {
   ArRequestFilterFunction _filter;
   String _username;
   String _password;
+  bool _skipServerMiddlewares = false;
 };
 
 // A response: status, headers and a body produced on demand (see _fill). The subclasses below
@@ -262,6 +285,7 @@ class AsyncWebServerResponse {
     return header && addHeader(header.name().c_str(), header.value().c_str(), replaceExisting);
   }
   bool removeHeader(const char* name);
+  bool removeHeader(const char* name, const char* value);  // only when it has that value
   const AsyncWebHeader* getHeader(const char* name) const;
   const std::list<AsyncWebHeader>& getHeaders() const { return _headers; }
   static const char* responseCodeToString(int code);
@@ -308,6 +332,17 @@ class AsyncBasicResponse : public AsyncWebServerResponse {
  protected:
   size_t _content(uint8_t* buf, size_t maxLen, size_t index) override;
   String _body;
+};
+
+// ESPAsyncWebServer's base for custom responses: override _fillBuffer (bytes written, 0 at the
+// end, RESPONSE_TRY_AGAIN when nothing is ready) and set _code/_contentType/_contentLength.
+class AsyncAbstractResponse : public AsyncWebServerResponse {
+ public:
+  explicit AsyncAbstractResponse(AwsTemplateProcessor callback = nullptr) { _setTemplate(std::move(callback)); }
+
+ protected:
+  virtual size_t _fillBuffer(uint8_t* buf, size_t maxLen) { return 0; }
+  size_t _content(uint8_t* buf, size_t maxLen, size_t) override { return _fillBuffer(buf, maxLen); }
 };
 
 // A body read in place (not copied): a PROGMEM page or any buffer that outlives the response.
@@ -416,6 +451,47 @@ class AsyncWebServerRequest {
   const AsyncWebHeader* getHeader(int i) const { return i < 0 ? nullptr : getHeader(size_t(i)); }
   size_t headers() const { return _headers.size(); }
   const std::list<AsyncWebHeader>& getHeaders() const { return _headers; }
+  bool removeHeader(const char* name);
+  void removeHeaders() { _headers.clear(); }
+  size_t getHeaderNames(std::vector<const char*>& names) const {
+    for (const AsyncWebHeader& h : _headers) names.push_back(h.name().c_str());
+    return _headers.size();
+  }
+  void addInterestingHeader(const char*) {}  // (every header is kept, as upstream 3.x does)
+  void addInterestingHeader(const String&) {}
+  bool isHTTP() const { return !isWebSocketUpgrade(); }
+
+  // Attributes: named values a middleware leaves for the next ones and the handler.
+  void setAttribute(const char* name, const char* value) { _attr(name) = value ? value : ""; }
+  void setAttribute(const char* name, bool value) { _attr(name) = value ? "1" : ""; }
+  void setAttribute(const char* name, long value) { _attr(name) = String(value); }
+  void setAttribute(const char* name, float value, unsigned int decimalPlaces = 2) {
+    _attr(name) = String(value, decimalPlaces);
+  }
+  void setAttribute(const char* name, double value, unsigned int decimalPlaces = 2) {
+    _attr(name) = String(value, decimalPlaces);
+  }
+  bool hasAttribute(const char* name) const { return _findAttr(name) != nullptr; }
+  const String& getAttribute(const char* name, const String& defaultValue = String()) const {
+    const String* v = _findAttr(name);
+    return v ? *v : defaultValue;
+  }
+  bool getAttribute(const char* name, bool defaultValue) const {
+    const String* v = _findAttr(name);
+    return v ? v->length() > 0 : defaultValue;
+  }
+  long getAttribute(const char* name, long defaultValue) const {
+    const String* v = _findAttr(name);
+    return v ? v->toInt() : defaultValue;
+  }
+  float getAttribute(const char* name, float defaultValue) const {
+    const String* v = _findAttr(name);
+    return v ? v->toFloat() : defaultValue;
+  }
+  double getAttribute(const char* name, double defaultValue) const {
+    const String* v = _findAttr(name);
+    return v ? v->toDouble() : defaultValue;
+  }
 
   // Parameters: the query string's (post false) and a urlencoded body's (post true).
   size_t params() const { return _params.size(); }
@@ -555,11 +631,19 @@ class AsyncWebServerRequest {
   }
   bool isSent() const { return _sent; }
   bool sent() const { return _sent; }
+  // The response sent (nullptr before send()). With middleware, it is written when the chain
+  // returns, so a middleware may still add headers after next(); without middleware it is
+  // written at send(), and changing it afterwards has no effect on the wire.
+  AsyncWebServerResponse* getResponse() const;
 
   // HTTP Basic authentication (Digest is not implemented; see AsyncWebHandler).
   bool authenticate(const char* username, const char* password, const char* realm = nullptr,
                     bool passwordIsHash = false) const;
   void requestAuthentication(const char* realm = nullptr, bool isDigest = true);
+  void requestAuthentication(AsyncAuthType method, const char* realm = nullptr, const char* failMsg = nullptr);
+  // The Authorization header's scheme, and what follows it.
+  AsyncAuthType authType() const;
+  String authChallenge() const;
 
   // ESPAsyncWebServer's per-request user slot, freed with free() when the request ends (as
   // upstream does: allocate it with malloc), and a File slot closed then.
@@ -580,6 +664,9 @@ class AsyncWebServerRequest {
   AsyncWebServerRequest(AsyncWebServer* s, HttpConn* c) : _srv(s), _conn(c) {}
   static const String& _empty();
   void _addParams(const char* text, size_t len, bool post);
+  String& _attr(const char* name);
+  const String* _findAttr(const char* name) const;
+  std::list<AsyncWebHeader> _attributes;  // (name, value) pairs
 
   AsyncWebServer* _srv;
   HttpConn* _conn;
@@ -596,7 +683,64 @@ class AsyncWebServerRequest {
   size_t _restLen = 0;
   bool _sent = false;
   bool _taken = false;
-  bool _complete = false;  // head and body in: send() writes at once
+  bool _complete = false;   // head and body in: send() writes at once (unless _deferSend)
+  bool _deferSend = false;  // middleware runs: written when the chain returns
+  AsyncWebServerResponse* _started = nullptr;  // the response the connection writes (not owned)
+};
+
+// ESPAsyncWebServer's URI matchers for on(): exact, prefix ("/p*" or prefix()), a directory
+// (dir(): "/d/..."), an extension ("/d/*.ext" or ext()), all(), none(); the default for a plain
+// string is "exactly uri, or uri + '/...'". CaseInsensitive compares lower-cased. Regex matchers
+// (ASYNCWEBSERVER_REGEX) are not supported.
+class AsyncURIMatcher {
+ public:
+  static constexpr uint16_t None = 0;
+  static constexpr uint16_t CaseInsensitive = 1;
+  AsyncURIMatcher() : _type(kNone) {}
+  AsyncURIMatcher(const char* uri, uint16_t modifiers = None) : AsyncURIMatcher(String(uri ? uri : ""), modifiers) {}
+  AsyncURIMatcher(String uri, uint16_t modifiers = None);
+  bool matches(AsyncWebServerRequest* request) const;
+  bool matches(const String& path) const;
+  static AsyncURIMatcher all() { return AsyncURIMatcher(String(), kAll, None); }
+  static AsyncURIMatcher none() { return AsyncURIMatcher(String(), kNone, None); }
+  static AsyncURIMatcher exact(String c, uint16_t modifiers = None) { return AsyncURIMatcher(c, kExact, modifiers); }
+  static AsyncURIMatcher prefix(String c, uint16_t modifiers = None) { return AsyncURIMatcher(c, kPrefix, modifiers); }
+  static AsyncURIMatcher dir(String c, uint16_t modifiers = None) {
+    if (!c.length() || c[c.length() - 1] != '/') c += '/';
+    return AsyncURIMatcher(c, kPrefix, modifiers);
+  }
+  static AsyncURIMatcher ext(String c, uint16_t modifiers = None) { return AsyncURIMatcher(c, kExtension, modifiers); }
+
+ private:
+  enum Type : uint8_t { kNone, kAll, kExact, kPrefix, kExtension, kCompatible };
+  AsyncURIMatcher(String uri, Type type, uint16_t modifiers);
+  String _value;
+  Type _type;
+  uint16_t _modifiers = None;
+};
+
+// ESPAsyncWebServer's rewrites: a request for exactly `from` (and the filter, if any) is handled
+// as `to` (its query string adds parameters). Applied in the order added, before a handler is
+// chosen.
+class AsyncWebRewrite {
+ public:
+  AsyncWebRewrite(const char* from, const char* to);
+  virtual ~AsyncWebRewrite() = default;
+  AsyncWebRewrite& setFilter(ArRequestFilterFunction fn) {
+    _filter = std::move(fn);
+    return *this;
+  }
+  bool filter(AsyncWebServerRequest* request) const { return !_filter || _filter(request); }
+  const String& from() const { return _from; }
+  const String& toUrl() const { return _toUrl; }
+  const String& params() const { return _params; }
+  virtual bool match(AsyncWebServerRequest* request);
+
+ protected:
+  String _from;
+  String _toUrl;
+  String _params;
+  ArRequestFilterFunction _filter;
 };
 
 // ESPAsyncWebServer's URI rules for on(uri, ...): "" matches everything; "/p*" any path starting
@@ -604,7 +748,7 @@ class AsyncWebServerRequest {
 class AsyncCallbackWebHandler : public AsyncWebHandler {
  public:
   AsyncCallbackWebHandler() = default;
-  void setUri(const String& uri) { _uri = uri; }
+  void setUri(const AsyncURIMatcher& uri) { _uri = uri; }
   void setMethod(WebRequestMethodComposite method) { _method = method; }
   void onRequest(ArRequestHandlerFunction fn) { _onRequest = std::move(fn); }
   void onUpload(ArUploadHandlerFunction fn) { _onUpload = std::move(fn); }
@@ -615,10 +759,9 @@ class AsyncCallbackWebHandler : public AsyncWebHandler {
                     bool final) override;
   void handleBody(AsyncWebServerRequest* request, uint8_t* data, size_t len, size_t index, size_t total) override;
   bool isRequestHandlerTrivial() const override { return !_onRequest; }
-  static bool uriMatches(const String& pattern, const String& path);
 
  private:
-  String _uri;
+  AsyncURIMatcher _uri;
   WebRequestMethodComposite _method = HTTP_ANY;
   ArRequestHandlerFunction _onRequest;
   ArUploadHandlerFunction _onUpload;
@@ -678,20 +821,21 @@ class AsyncWebServer : public AsyncMiddlewareChain {
   // already there does nothing (it stays once).
   AsyncWebHandler& addHandler(AsyncWebHandler* handler);
   bool removeHandler(AsyncWebHandler* handler);
-  AsyncCallbackWebHandler& on(const char* uri, ArRequestHandlerFunction onRequest) {
-    return on(uri, HTTP_ANY, std::move(onRequest));
+  AsyncCallbackWebHandler& on(AsyncURIMatcher uri, ArRequestHandlerFunction onRequest) {
+    return on(std::move(uri), HTTP_ANY, std::move(onRequest));
   }
-  AsyncCallbackWebHandler& on(const String& uri, ArRequestHandlerFunction onRequest) {
-    return on(uri.c_str(), HTTP_ANY, std::move(onRequest));
-  }
-  AsyncCallbackWebHandler& on(const char* uri, WebRequestMethodComposite method, ArRequestHandlerFunction onRequest,
+  AsyncCallbackWebHandler& on(AsyncURIMatcher uri, WebRequestMethodComposite method, ArRequestHandlerFunction onRequest,
                               ArUploadHandlerFunction onUpload = nullptr, ArBodyHandlerFunction onBody = nullptr);
-  AsyncCallbackWebHandler& on(const String& uri, WebRequestMethodComposite method, ArRequestHandlerFunction onRequest,
-                              ArUploadHandlerFunction onUpload = nullptr, ArBodyHandlerFunction onBody = nullptr) {
-    return on(uri.c_str(), method, std::move(onRequest), std::move(onUpload), std::move(onBody));
-  }
+  // Rewrites (owned by the server; see AsyncWebRewrite). Configuration: before begin().
+  AsyncWebRewrite& addRewrite(AsyncWebRewrite* rewrite);
+  AsyncWebRewrite& rewrite(const char* from, const char* to) { return addRewrite(new AsyncWebRewrite(from, to)); }
+  bool removeRewrite(AsyncWebRewrite* rewrite);
+  bool removeRewrite(const char* from, const char* to);
   AsyncStaticWebHandler& serveStatic(const char* uri, fs::FS& fs, const char* path, const char* cacheControl = nullptr);
   void onNotFound(ArRequestHandlerFunction fn);
+  // The handler that takes requests no other handler took (its function is onNotFound's): its
+  // middleware chain and skipServerMiddlewares() apply to them. Configuration: before begin().
+  AsyncWebHandler& catchAllHandler() { return _catchAll; }
   // Bodies of requests no handler took (ESPAsyncWebServer's catch-all body function).
   void onRequestBody(ArBodyHandlerFunction fn);
   void reset();  // removes every handler, the not-found and the body function
@@ -743,6 +887,8 @@ class AsyncWebServer : public AsyncMiddlewareChain {
   HttpConn* _conns = nullptr;  // open connections (doubly linked)
   HttpConn* _grave = nullptr;  // closed connections whose AsyncClient awaits deletion
   HandlerNode* _handlers = nullptr;
+  std::list<AsyncWebRewrite*> _rewrites;  // configuration (set before begin())
+  AsyncWebHandler _catchAll;              // configuration: its middleware only
   ArRequestHandlerFunction _notFound;  // copied under _mu before a call
   ArBodyHandlerFunction _onBody;       // copied under _mu before a call
   uint32_t _live = 0, _requests = 0, _errors = 0, _upgraded = 0;
@@ -761,7 +907,17 @@ using twincore::ArRequestHandlerFunction;
 using twincore::ArUploadHandlerFunction;
 using twincore::AsyncBasicResponse;
 using twincore::AsyncCallbackResponse;
+using twincore::AsyncAbstractResponse;
+using twincore::AsyncAuthType;
+using twincore::AUTH_BASIC;
+using twincore::AUTH_BEARER;
+using twincore::AUTH_DENIED;
+using twincore::AUTH_DIGEST;
+using twincore::AUTH_NONE;
+using twincore::AUTH_OTHER;
 using twincore::AsyncCallbackWebHandler;
+using twincore::AsyncURIMatcher;
+using twincore::AsyncWebRewrite;
 using twincore::AsyncChunkedResponse;
 using twincore::AsyncFileResponse;
 using twincore::AsyncProgmemResponse;

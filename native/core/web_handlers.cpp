@@ -100,6 +100,30 @@ bool AsyncWebServerRequest::authenticate(const char* username, const char* passw
   return std::strcmp(token, out) == 0;
 }
 
+void AsyncWebServerRequest::requestAuthentication(AsyncAuthType method, const char* realm, const char* failMsg) {
+  if (method == AUTH_BASIC || method == AUTH_DIGEST) {
+    requestAuthentication(realm, method == AUTH_DIGEST);
+    return;
+  }
+  send(401, "text/plain", failMsg && *failMsg ? failMsg : "Unauthorized");
+}
+
+AsyncAuthType AsyncWebServerRequest::authType() const {
+  const char* a = _headerValue("Authorization");
+  if (!a) return AUTH_NONE;
+  if (!std::strncmp(a, "Basic ", 6)) return AUTH_BASIC;
+  if (!std::strncmp(a, "Digest ", 7)) return AUTH_DIGEST;
+  if (!std::strncmp(a, "Bearer ", 7)) return AUTH_BEARER;
+  return AUTH_OTHER;
+}
+
+String AsyncWebServerRequest::authChallenge() const {
+  const char* a = _headerValue("Authorization");
+  if (!a) return String();
+  const char* sp = std::strchr(a, ' ');
+  return String(sp ? sp + 1 : a);
+}
+
 void AsyncWebServerRequest::requestAuthentication(const char* realm, bool) {
   AsyncWebServerResponse* r = beginResponse(401, "text/plain", "Unauthorized");
   if (r) {
@@ -112,19 +136,63 @@ void AsyncWebServerRequest::requestAuthentication(const char* realm, bool) {
 // ---------------------------------------------------------------------------------------------
 // AsyncCallbackWebHandler
 
-bool AsyncCallbackWebHandler::uriMatches(const String& pattern, const String& path) {
-  if (!pattern.length()) return true;
-  if (pattern.endsWith("*")) return path.startsWith(pattern.substring(0, pattern.length() - 1));
-  int split = pattern.lastIndexOf("/*.");
-  if (split >= 0) {
-    return path.startsWith(pattern.substring(0, unsigned(split))) && path.endsWith(pattern.substring(unsigned(split + 2)));
+// ---------------------------------------------------------------------------------------------
+// AsyncURIMatcher, AsyncWebRewrite
+
+AsyncURIMatcher::AsyncURIMatcher(String uri, uint16_t modifiers) : _value(uri), _modifiers(modifiers) {
+  if (modifiers & CaseInsensitive) _value.toLowerCase();
+  if (!_value.length()) {
+    _type = kAll;
+  } else if (_value.endsWith("*")) {
+    _type = kPrefix;
+    _value = _value.substring(0, _value.length() - 1);
+  } else if (_value.lastIndexOf("/*.") >= 0) {
+    _type = kExtension;
+  } else {
+    _type = kCompatible;
   }
-  return path == pattern || path.startsWith(pattern + "/");
 }
+
+AsyncURIMatcher::AsyncURIMatcher(String uri, Type type, uint16_t modifiers) : _value(uri), _type(type), _modifiers(modifiers) {
+  if (modifiers & CaseInsensitive) _value.toLowerCase();
+}
+
+bool AsyncURIMatcher::matches(AsyncWebServerRequest* request) const { return matches(request->url()); }
+
+bool AsyncURIMatcher::matches(const String& url) const {
+  String path = url;
+  if (_modifiers & CaseInsensitive) path.toLowerCase();
+  switch (_type) {
+    case kAll: return true;
+    case kNone: return false;
+    case kExact: return path == _value;
+    case kPrefix: return path.startsWith(_value);
+    case kExtension: {
+      int split = _value.lastIndexOf("/*.");
+      return split >= 0 && path.startsWith(_value.substring(0, unsigned(split))) &&
+             path.endsWith(_value.substring(unsigned(split + 2)));
+    }
+    case kCompatible: return path == _value || path.startsWith(_value + "/");
+  }
+  return false;
+}
+
+AsyncWebRewrite::AsyncWebRewrite(const char* from, const char* to) : _from(from ? from : ""), _toUrl(to ? to : "") {
+  int q = _toUrl.indexOf('?');
+  if (q > 0) {
+    _params = _toUrl.substring(unsigned(q + 1));
+    _toUrl = _toUrl.substring(0, unsigned(q));
+  }
+}
+
+bool AsyncWebRewrite::match(AsyncWebServerRequest* request) { return _from == request->url() && filter(request); }
+
+// ---------------------------------------------------------------------------------------------
+// AsyncCallbackWebHandler
 
 bool AsyncCallbackWebHandler::canHandle(AsyncWebServerRequest* request) const {
   if (!_onRequest || request->isWebSocketUpgrade() || !(_method & request->method())) return false;
-  return uriMatches(_uri, request->url());
+  return _uri.matches(request);
 }
 
 void AsyncCallbackWebHandler::handleRequest(AsyncWebServerRequest* request) {

@@ -76,6 +76,16 @@ bool AsyncWebServerResponse::removeHeader(const char* name) {
   return false;
 }
 
+bool AsyncWebServerResponse::removeHeader(const char* name, const char* value) {
+  for (auto it = _headers.begin(); it != _headers.end(); ++it) {
+    if (name && value && it->name().equalsIgnoreCase(name) && it->value() == value) {
+      _headers.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
 const AsyncWebHeader* AsyncWebServerResponse::getHeader(const char* name) const {
   for (const AsyncWebHeader& h : _headers) {
     if (name && h.name().equalsIgnoreCase(name)) return &h;

@@ -659,3 +659,65 @@ TEST(dropin_http_static_files_from_littlefs) {
   }
   CHECK_EQ(twincore::heap::held(), heap0);
 }
+
+// Middleware (server and handler chains, a refusal, headers added after next()), rewrites and
+// URI matchers, as ESPAsyncWebServer 3.x sketches use them.
+TEST(dropin_http_middleware_rewrites_and_matchers) {
+  size_t heap0 = twincore::heap::held();
+  {
+    Rig rig([](AsyncWebServer& server, AsyncWebSocket& ws) {
+      server.addMiddleware([](AsyncWebServerRequest* r, ArMiddlewareNext next) {
+        next();
+        if (r->getResponse()) r->getResponse()->addHeader("X-Server-Chain", "1");
+      });
+      AsyncCallbackWebHandler& h = server.on("/guarded", HTTP_GET, [](AsyncWebServerRequest* r) { r->send(200, "text/plain", "in"); });
+      h.addMiddleware([](AsyncWebServerRequest* r, ArMiddlewareNext next) {
+        if (r->hasParam("user") && r->getParam("user")->value() == "anon") {
+          r->send(403, "text/plain", "anon");
+          return;
+        }
+        next();
+      });
+      server.on(AsyncURIMatcher::exact("/exact"), HTTP_GET, [](AsyncWebServerRequest* r) { r->send(200, "text/plain", "exact"); });
+      server.on(AsyncURIMatcher::prefix("/pre"), HTTP_GET, [](AsyncWebServerRequest* r) { r->send(200, "text/plain", "prefix " + r->url()); });
+      server.on("/img/*.png", HTTP_GET, [](AsyncWebServerRequest* r) { r->send(200, "text/plain", "png"); });
+      server.on(AsyncURIMatcher("/Case", AsyncURIMatcher::CaseInsensitive), HTTP_GET,
+                [](AsyncWebServerRequest* r) { r->send(200, "text/plain", "case"); });
+      server.rewrite("/old", "/exact?from=old");
+      // A WebSocket guarded by middleware: a second client is refused with 503.
+      ws.addMiddleware([&ws](AsyncWebServerRequest* r, ArMiddlewareNext next) {
+        if (ws.count() >= 1) {
+          r->send(503, "text/plain", "busy");
+        } else {
+          next();
+        }
+      });
+    });
+    REQUIRE(rig.port != 0);
+    Reply in = get(rig.port, "/guarded");
+    CHECK_EQ(in.status, 200);
+    CHECK_EQ(in.header("X-Server-Chain"), std::string("1"));
+    Reply anon = get(rig.port, "/guarded?user=anon");
+    CHECK_EQ(anon.status, 403);
+    CHECK_EQ(anon.header("X-Server-Chain"), std::string("1"));
+    CHECK_EQ(get(rig.port, "/exact").body, std::string("exact"));
+    CHECK_EQ(get(rig.port, "/exact/x").status, 404);
+    CHECK_EQ(get(rig.port, "/prefixed/more").body, std::string("prefix /prefixed/more"));
+    CHECK_EQ(get(rig.port, "/img/a/b.png").body, std::string("png"));
+    CHECK_EQ(get(rig.port, "/img/a/b.jpg").status, 404);
+    CHECK_EQ(get(rig.port, "/CASE").body, std::string("case"));
+    Reply old = get(rig.port, "/old");
+    CHECK_EQ(old.body, std::string("exact"));
+    std::string b1;
+    int f1 = openWs(rig.port, &b1);
+    CHECK(f1 >= 0);
+    int f2 = connectTo(rig.port);
+    REQUIRE(f2 >= 0);
+    sendAll(f2, upgradeRequest());
+    std::string r2 = readUntil(f2, 3000, headDone);
+    CHECK(r2.compare(0, 12, "HTTP/1.1 503") == 0);
+    ::close(f2);
+    if (f1 >= 0) ::close(f1);
+  }
+  CHECK_EQ(twincore::heap::held(), heap0);
+}
