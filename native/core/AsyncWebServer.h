@@ -254,11 +254,34 @@ class AsyncWebHandler : public AsyncMiddlewareChain {
   bool _skipServerMiddlewares = false;
 };
 
+// ESPAsyncWebServer's headers added to every response (a CORS origin, a Server name):
+// DefaultHeaders::Instance().addHeader(name, value) in setup(), before begin() (configuration:
+// read by every response's constructor on async_tcp, never locked).
+class DefaultHeaders {
+ public:
+  typedef std::list<AsyncWebHeader>::const_iterator ConstIterator;
+  void addHeader(const String& name, const String& value) { _headers.emplace_back(name, value); }
+  ConstIterator begin() const { return _headers.begin(); }
+  ConstIterator end() const { return _headers.end(); }
+  DefaultHeaders(const DefaultHeaders&) = delete;
+  DefaultHeaders& operator=(const DefaultHeaders&) = delete;
+  static DefaultHeaders& Instance() {
+    static DefaultHeaders instance;
+    return instance;
+  }
+
+ private:
+  DefaultHeaders() = default;
+  std::list<AsyncWebHeader> _headers;
+};
+
 // A response: status, headers and a body produced on demand (see _fill). The subclasses below
 // are ESPAsyncWebServer's; beginResponse()/beginChunkedResponse()/beginResponseStream() make them.
 class AsyncWebServerResponse {
  public:
-  AsyncWebServerResponse() = default;
+  AsyncWebServerResponse() {
+    for (const AsyncWebHeader& h : DefaultHeaders::Instance()) _headers.push_back(h);
+  }
   virtual ~AsyncWebServerResponse();
   AsyncWebServerResponse(const AsyncWebServerResponse&) = delete;
   AsyncWebServerResponse& operator=(const AsyncWebServerResponse&) = delete;
@@ -926,6 +949,7 @@ using twincore::AsyncStaticWebHandler;
 using twincore::AsyncStreamResponse;
 using twincore::AsyncWebHandler;
 using twincore::AsyncWebHeader;
+using twincore::DefaultHeaders;
 using twincore::AsyncWebParameter;
 using twincore::AsyncWebServer;
 using twincore::AsyncWebServerRequest;
