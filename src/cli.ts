@@ -1,19 +1,17 @@
 #!/usr/bin/env node
 // twincore CLI: a thin shell over the programmatic API. argv is parsed here, in one place, with a
 // typed flag table per command; each command returns its exit code:
-//   0 ok, 1 an invariant was violated (or the run failed), 2 usage error.
-// Commands are a table: stress (the main job), serve (the reference firmware until Ctrl-C), help.
+//   0 ok, 1 an invariant was violated (or the run failed), 2 usage error; the reference-firmware
+//   stress adds 3 (target unreachable or crashed), 99 (a threshold broken), 130 (interrupted).
+// Commands are a table: stress (the main job), serve (the reference firmware until Ctrl-C), merge
+// (one verdict over many stress reports), build, help. `twincore --version` prints the version.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { PROFILES, STRESS_DEFAULTS } from './defaults.js';
+import { PROFILES } from './defaults.js';
 import { UsageError, isTwincoreError } from './errors.js';
-import { WS_STRESS_DEFAULTS } from './harness/defaults.js';
-import { runEchoChurn, type EchoChurnOptions, type EchoChurnProgress, type EchoChurnRun } from './harness/echo-churn.js';
-import { formatProgress, formatSummary } from './harness/report.js';
-import { SCENARIOS } from './harness/scenario.js';
-import { runStress, type StressOptions, type StressProgress, type StressRun } from './harness/stress.js';
-import { LOCAL_TARGETS, parseTarget, type LocalTargetName } from './harness/targets.js';
+import { MERGE_FLAGS, STRESS_FLAGS, STRESS_HELP_TAIL, mergeCommand, referenceStressCommand } from './cli-stress.js';
+import { version } from './version.js';
 import { SERVE_DEFAULTS, parseConfigPairs, serve, type ServeOptions } from './serve.js';
 import { FirmwareBuildError, FirmwareProjectError } from './errors.js';
 import { VARIANTS, WEB_LIBRARIES, buildFirmware, type Board, type BuildResult, type Variant, type WebLibrary } from './firmware/build.js';
@@ -25,6 +23,10 @@ export interface CliIo {
   stderr: (text: string) => void;
   /** True when stderr is a terminal: the progress line is redrawn in place. */
   isTty: boolean;
+  /** Subscribes to Ctrl-C; returns the unsubscribe (default: the process's SIGINT). */
+  onInterrupt?: (handler: () => void) => () => void;
+  /** Ends the process at once (a second Ctrl-C; default process.exit). */
+  exit?: (code: number) => void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -35,7 +37,7 @@ type FlagKind = 'int' | 'seconds' | 'string' | 'boolean' | 'pairs' | 'list';
 type ValueOf<K extends FlagKind> = K extends 'boolean' ? boolean : K extends 'string' ? string : K extends 'pairs' ? Record<string, string> : K extends 'list' ? string[] : number;
 
 /** One flag, tied to a key of the command's config type C. */
-interface FlagDef<C> {
+export interface FlagDef<C> {
   flag: string;
   key: keyof C & string;
   kind: FlagKind;
@@ -127,60 +129,6 @@ interface Command {
   run(args: string[], io: CliIo): Promise<number>;
 }
 
-/** The stress command's config: each flag sets one key. */
-interface StressCliConfig {
-  scenario: string;
-  target: string;
-  durationMs: number;
-  clients: number;
-  seed: number;
-  profile: string;
-  firmwareConfig: Record<string, string>;
-  json: boolean;
-  quiet: boolean;
-}
-
-const SCENARIO_CHOICES = [...Object.keys(SCENARIOS), 'echo-churn'];
-const STRESS_FLAGS: readonly FlagDef<StressCliConfig>[] = [
-  { flag: 'scenario', key: 'scenario', kind: 'string', choices: SCENARIO_CHOICES, help: `what to run (default ${WS_STRESS_DEFAULTS.scenario}); echo-churn is the TCP churn of the line-echo firmware` },
-  { flag: 'target', key: 'target', kind: 'string', arg: `${LOCAL_TARGETS.join('|')}|ws://host/ws`, check: (v) => void parseTarget(v),
-    help: 'the in-process device (default), a sanitizer build as a child process, or a board by URL' },
-  { flag: 'duration', key: 'durationMs', kind: 'seconds', min: 0.001, max: 86_400, help: 'seconds of client activity (default: the scenario\'s)' },
-  { flag: 'clients', key: 'clients', kind: 'int', min: 1, max: 1000, help: 'total clients, split over the scenario\'s groups in proportion' },
-  { flag: 'seed', key: 'seed', kind: 'int', max: 0xffff_ffff, help: 'schedule seed (default: the scenario\'s)' },
-  { flag: 'profile', key: 'profile', kind: 'string', choices: Object.keys(PROFILES), help: 'board profile of a local target (default esp32)' },
-  { flag: 'config', key: 'firmwareConfig', kind: 'pairs', help: 'reference firmware config, repeatable (e.g. closeOnQueueFull=true)' },
-  { flag: 'json', key: 'json', kind: 'boolean', help: 'print the result as JSON on stdout' },
-  { flag: 'quiet', key: 'quiet', kind: 'boolean', help: 'no progress line' },
-];
-
-const SCENARIO_HELP = [...Object.values(SCENARIOS).map((s) => [s.name, `${s.description ?? ''} (${s.durationMs / 1000} s)`] as const),
-  ['echo-churn', `TCP connect/echo/close churn against the line-echo firmware (${STRESS_DEFAULTS.durationMs / 1000} s)`] as const];
-
-function startRun(flags: Partial<StressCliConfig>): StressRun | EchoChurnRun {
-  const { scenario, json: _j, quiet: _q, target, durationMs, clients, seed, profile, firmwareConfig } = flags;
-  if (scenario === 'echo-churn') {
-    const t = target ?? 'addon';
-    if (!(LOCAL_TARGETS as readonly string[]).includes(t)) throw new UsageError('the echo-churn scenario runs on a local target only (addon, asan, tsan)');
-    const o: EchoChurnOptions = { target: t as LocalTargetName };
-    if (durationMs !== undefined) o.durationMs = durationMs;
-    if (clients !== undefined) o.clients = clients;
-    if (seed !== undefined) o.seed = seed;
-    if (profile !== undefined) o.profile = profile;
-    if (firmwareConfig !== undefined) o.config = firmwareConfig;
-    return runEchoChurn(o);
-  }
-  const o: StressOptions = {};
-  if (scenario !== undefined) o.scenario = scenario;
-  if (target !== undefined) o.target = target;
-  if (durationMs !== undefined) o.durationMs = durationMs;
-  if (clients !== undefined) o.clients = clients;
-  if (seed !== undefined) o.seed = seed;
-  if (profile !== undefined) o.profile = profile;
-  if (firmwareConfig !== undefined) o.firmwareConfig = firmwareConfig;
-  return runStress(o);
-}
-
 /** `twincore stress DIR`: the firmware stress's flags. */
 interface FirmwareStressCliConfig {
   target: string;
@@ -259,58 +207,18 @@ async function firmwareStressCommand(dir: string, args: string[], io: CliIo): Pr
   }
   if (!flags.quiet && io.isTty) io.stderr('\n');
   io.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatFirmwareStress(result)}\n`);
-  return result.ok ? 0 : 1;
+  // The exit codes of every stress run: 0 ok, 1 an invariant broke (a sanitizer report is a
+  // finding), 3 the device crashed with no report to say why.
+  const inv = Object.fromEntries(result.invariants.map((i) => [i.name, i.ok]));
+  if (result.ok) return 0;
+  return !inv['no-crash'] && inv.sanitizer ? 3 : 1;
 }
 
 async function stressCommand(argv: string[], io: CliIo): Promise<number> {
   const [dir, args] = projectArg(argv);
   if (dir !== undefined) return firmwareStressCommand(dir, args, io);
-  const flags = parseFlags(args, STRESS_FLAGS);
-  const quiet = flags.quiet ?? false;
-  let run: StressRun | EchoChurnRun;
-  try {
-    run = startRun(flags); // throws only on invalid options: a usage error
-  } catch (e) {
-    throw e instanceof UsageError ? e : new UsageError((e as Error).message);
-  }
-  let durationMs = run.kind === 'ws' ? run.options.scenario.durationMs : run.options.durationMs;
-  let lastPrint = -Infinity;
-  if (!quiet) {
-    const onTick = (p: StressProgress | EchoChurnProgress): void => {
-      const now = Date.now();
-      // Throttled: a terminal redraws the line at most 4 times a second, a log gets one a second.
-      if (now - lastPrint < (io.isTty ? PROGRESS_TTY_MS : PROGRESS_LOG_MS)) return;
-      lastPrint = now;
-      const line = formatProgress(p, durationMs);
-      io.stderr(io.isTty ? `\r\x1b[2K${line}` : `${line}\n`);
-    };
-    if (run.kind === 'ws') {
-      run.on('start', (s) => {
-        durationMs = s.durationMs;
-        io.stderr(`twincore stress: scenario ${s.scenario} (seed ${s.seed}), ${s.clients} clients, ${s.faults} faults, against ${s.target} (${s.wsUrl}) for ${s.durationMs / 1000} s\n`);
-      });
-      run.on('tick', onTick);
-    } else {
-      run.on('start', (s) => io.stderr(`twincore stress: scenario echo-churn, ${s.options.clients} clients against ${s.target} (${s.options.firmware}/${s.options.profile.name}) on port ${s.port} for ${durationMs / 1000} s\n`));
-      run.on('tick', onTick);
-    }
-  }
-  const onSigint = (): void => {
-    io.stderr('\ntwincore stress: interrupted; draining and stopping the device\n');
-    run.abort();
-  };
-  process.once('SIGINT', onSigint);
-  const result = await run.result;
-  process.off('SIGINT', onSigint);
-  if (!quiet && io.isTty) io.stderr('\n');
-  if (flags.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-  else io.stdout(`${formatSummary(result)}\n`);
-  if (result.kind === 'ws' && (result.errorCode === 'TC_FIRMWARE_CONFIG' || result.errorCode === 'TC_INVALID_OPTION')) return 2;
-  return result.ok ? 0 : 1;
+  return referenceStressCommand(parseFlags(args, STRESS_FLAGS), io);
 }
-
-const PROGRESS_TTY_MS = 250;
-const PROGRESS_LOG_MS = 1000;
 
 /** The serve command's config. */
 interface ServeCliConfig {
@@ -477,9 +385,27 @@ const COMMANDS: Record<string, Command> = {
   stress: {
     summary: 'run a stress scenario against a device and check its invariants (exit 0 ok, 1 violated, 2 usage)',
     usage: `twincore stress DIR [flags]   your firmware (a PlatformIO project or an Arduino sketch folder)\n\n${flagHelp(FIRMWARE_STRESS_FLAGS)}\n\n` +
-      `twincore stress [flags]       the reference firmware (no DIR)\n\n${flagHelp(STRESS_FLAGS)}\n\nscenarios:\n` +
-      SCENARIO_HELP.map(([n, d]) => `  ${n.padEnd(12)}  ${d}`).join('\n'),
+      `twincore stress [flags]       the reference firmware (no DIR)\n\n${flagHelp(STRESS_FLAGS)}\n\n${STRESS_HELP_TAIL}`,
     run: stressCommand,
+  },
+  merge: {
+    summary: 'combine the --json reports of stress runs or shards into one verdict (exit code as stress)',
+    usage: `twincore merge REPORT.json... [flags]\n\n${flagHelp(MERGE_FLAGS)}\n\n` +
+      'Each report is the --json output of `twincore stress` (one run, or a --seeds batch). The merged verdict is the worst\n' +
+      'status of every run; a shard of the range that is missing, or a seed run twice, fails it.',
+    run: async (args, io) => {
+      const files: string[] = [];
+      const flagArgs: string[] = [];
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i]!;
+        if (!a.startsWith('--')) files.push(a);
+        else {
+          flagArgs.push(a);
+          if (a === '--html' && i + 1 < args.length) flagArgs.push(args[++i]!);
+        }
+      }
+      return mergeCommand(files, parseFlags(flagArgs, MERGE_FLAGS), io);
+    },
   },
   serve: {
     summary: 'run the reference firmware on a simulated board until Ctrl-C (dashboard, /ws, /stats)',
@@ -509,6 +435,10 @@ function usage(): string {
 /** Runs the CLI; returns the exit code (also for usage errors, which it reports on stderr). */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
+  if (name === '--version' || name === '-V') {
+    io.stdout(`twincore ${version()}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h') {
     io.stdout(`${usage()}\n`);
     return name === undefined ? 2 : 0;

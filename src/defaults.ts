@@ -80,6 +80,9 @@ export function loopbackUrls(port: number, wsPath: string = WS_PATH): { wsUrl: s
   return { wsUrl: `ws://${LOOPBACK_HOST}:${port}${wsPath}`, httpUrl, statsUrl: `${httpUrl}stats` };
 }
 
+/** Built-in firmwares that speak plain TCP, not WebSocket: a device running one has no `url`. */
+export const PLAIN_TCP_FIRMWARES: readonly string[] = Object.freeze(['echo']);
+
 export const DEVICE_DEFAULTS = Object.freeze({
   /** The firmware every issue can rely on: the line echo server. */
   firmware: 'echo',

@@ -7,7 +7,7 @@
 // process exit stops it (an environment cleanup hook in the addon).
 import { EventEmitter } from 'node:events';
 
-import { loopbackUrls, type Profile } from './defaults.js';
+import { PLAIN_TCP_FIRMWARES, loopbackUrls, type Profile } from './defaults.js';
 import { DeviceStartError, TwincoreRangeError, fromNative } from './errors.js';
 import { LogRing } from './log-ring.js';
 import { loadNative, type NativeDevice } from './native.js';
@@ -73,9 +73,10 @@ export class Device extends EventEmitter<DeviceEvents> {
     return p;
   }
 
-  /** The WebSocket endpoint of the firmware's first port. */
-  get url(): string {
-    return loopbackUrls(this.port).wsUrl;
+  /** The WebSocket endpoint of the firmware's first port; undefined for a plain TCP firmware (the
+   *  default 'echo' line server: connect to `port` instead). */
+  get url(): string | undefined {
+    return PLAIN_TCP_FIRMWARES.includes(this.firmware) ? undefined : loopbackUrls(this.port).wsUrl;
   }
 
   get httpUrl(): string {

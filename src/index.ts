@@ -14,14 +14,20 @@ export {
 export { COUNTER_NAMES, FAULT_KINDS, type Counters, type DeviceCounters, type FaultKind, type LogEntry, type LogLevel, type StopReport } from './types.js';
 // The stress harness: scenarios as data, targets, the oracle, the report.
 export {
-  runStress, StressRun, resolveStressOptions,
+  runStress, startStress, StressRun, resolveStressOptions, metricValues,
   type Phase, type StressOptions, type ResolvedStressOptions, type StressProgress, type StressResult, type StressStart, type StressStats,
 } from './harness/stress.js';
 export {
-  ADDON_ONLY_FAULTS, BEHAVIOURS, FAULT_NAMES, SCENARIOS, WELL_BEHAVED, buildSchedule, resolveScenario, scaleClients,
-  type Behaviour, type BroadcastSpec, type ClientGroup, type ClientPlan, type DeviceSpec, type FaultEvent, type FaultName,
-  type FaultSpec, type Scenario, type ScenarioOverrides, type Schedule,
+  ADDON_ONLY_FAULTS, BEHAVIOURS, ECHO_CHURN_SCENARIO, FAULT_NAMES, MAX_CLIENTS, SCENARIOS, WELL_BEHAVED, buildSchedule, loadScenarioFile,
+  resolveScenario, scaleClients, scenariosDir,
+  type Behaviour, type BroadcastSpec, type ChurnSpec, type ClientGroup, type ClientPlan, type DeviceSpec, type EchoChurnScenario,
+  type FaultEvent, type FaultName, type FaultSpec, type LimitRaise, type RateStep, type Scenario, type ScenarioOverrides, type Schedule, type Stage,
 } from './harness/scenario.js';
+export { Histogram, ClockSync, type ClockEstimate, type Percentiles, type Timeline, type TimelinePoint } from './harness/metrics.js';
+export { THRESHOLD_METRICS, evaluateThresholds, parseThreshold, type Threshold, type ThresholdResult } from './harness/thresholds.js';
+export { EXIT_CODES, type Check, type RunStatus } from './harness/verdict.js';
+export type { MetricsSummary, RunReport } from './harness/run-report.js';
+export { version } from './version.js';
 export {
   SeqRecorder, analyzeSeqs, checkInvariants,
   type Invariant, type OracleInput, type SeqRanges, type ServerCounts, type SessionTrace, type Violation,
@@ -29,7 +35,7 @@ export {
 export { WS_STRESS_DEFAULTS } from './harness/defaults.js';
 export { fetchStats, type RefStats } from './harness/stats-client.js';
 export {
-  runEchoChurn, EchoChurnRun, type EchoChurnOptions, type EchoChurnProgress, type EchoChurnResult, type EchoChurnStats,
+  runEchoChurn, startEchoChurn, EchoChurnRun, type EchoChurnOptions, type EchoChurnProgress, type EchoChurnResult, type EchoChurnStats,
 } from './harness/echo-churn.js';
 export { ENDINGS, type Ending } from './harness/echo-client.js';
 export { formatProgress, formatSummary } from './harness/report.js';

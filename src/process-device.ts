@@ -55,9 +55,9 @@ export const RESTART_PREFIX = 'TWINCORE_DEVICE_RESTART ';
 
 const FAULT_COMMAND: Record<FaultKind, string> = { accept: 'failAccepts', alloc: 'failAllocs', listen: 'failListen' };
 
-const REPORT_START = /WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:/;
+const REPORT_START = /WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|^twincore-device: fatal signal/;
 const SEPARATOR = /^={10,}\s*$/;
-const ASAN_END = /^==\d+==ABORTING/;
+const ASAN_END = /^==\d+==ABORTING|^twincore-device: end of stack/;
 const SUMMARY_END = /^SUMMARY: (ThreadSanitizer|UndefinedBehaviorSanitizer)/;
 
 /** Splits sanitizer output into reports: each block starting with a TSan warning, an ASan or LSan
@@ -133,6 +133,7 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
   readonly #exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   #stderr: string[];
   #finalCounters: DeviceCounters | null = null;
+  #exitReason: string | undefined;
   #stopping: Promise<StopReport> | undefined;
   #exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
@@ -208,6 +209,7 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
 
     let device: ProcessDevice | undefined;
     let finalCounters: DeviceCounters | null = null;
+    let exitReason: string | undefined;
     let onReady: ((ports: number[]) => void) | undefined;
     let partial = '';
     child.stdout!.setEncoding('utf8');
@@ -222,11 +224,19 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
           ring.push({ level: 'info', line: text });
           device?.emit('log', 'info', text);
         } else if (line.startsWith(READY_PREFIX)) {
+          let ready: { ports?: unknown; boot?: unknown } = {};
           try {
-            const ready = JSON.parse(line.slice(READY_PREFIX.length)) as { ports?: unknown };
-            onReady?.(Array.isArray(ready.ports) ? ready.ports.map(Number) : []);
+            ready = JSON.parse(line.slice(READY_PREFIX.length)) as { ports?: unknown; boot?: unknown };
           } catch {
-            onReady?.([]);
+            // a truncated line: no ports
+          }
+          if (device) {
+            // A READY after ESP.restart(): the re-executed device is up again, on the same ports.
+            device.#boots = Number(ready.boot) || device.#boots + 1;
+            device.emit('log', 'info', `device up again (boot ${device.#boots})`);
+            for (const w of device.#bootWaiters.splice(0)) w(device.#boots);
+          } else {
+            onReady?.(Array.isArray(ready.ports) ? ready.ports.map(Number) : []);
           }
         } else if (line.startsWith(REPLY_PREFIX)) {
           device?.handleReply(line.slice(REPLY_PREFIX.length));
@@ -235,9 +245,13 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
           device?.emit('log', 'info', 'ESP.restart(): the device process restarts');
         } else if (line.startsWith(EXIT_PREFIX)) {
           try {
-            const exit = JSON.parse(line.slice(EXIT_PREFIX.length)) as { counters?: DeviceCounters };
+            const exit = JSON.parse(line.slice(EXIT_PREFIX.length)) as { counters?: DeviceCounters; reason?: unknown };
             finalCounters = exit.counters ?? null;
-            if (device) device.#finalCounters = finalCounters;
+            if (typeof exit.reason === 'string') exitReason = exit.reason;
+            if (device) {
+              device.#finalCounters = finalCounters;
+              device.#exitReason = exitReason;
+            }
           } catch {
             // a truncated line: the exit code tells the rest
           }
@@ -258,6 +272,7 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
         child, ring, stderr, sanitizer, firmware: opts.firmware, profile: opts.profile, ports, stopTimeoutMs: stopMs, exited,
       });
       device.#finalCounters = finalCounters;
+      device.#exitReason = exitReason;
       return device;
     } catch (e) {
       child.kill('SIGKILL');
@@ -326,6 +341,24 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
     return r.counters as DeviceCounters;
   }
 
+  #boots = 1;
+  #bootWaiters: Array<(boot: number) => void> = [];
+
+  /** Boots of the device so far: 1, plus one per ESP.restart(). */
+  get boots(): number {
+    return this.#boots;
+  }
+
+  /** Resolves with the boot number once the device has booted more than `after` times (an
+   *  ESP.restart() completed), or rejects after timeoutMs. */
+  waitForBoot(after: number, timeoutMs = 10_000): Promise<number> {
+    if (this.#boots > after) return Promise.resolve(this.#boots);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new ProcessDeviceError(`no restart within ${timeoutMs} ms`)), timeoutMs);
+      this.#bootWaiters.push((b) => { clearTimeout(timer); resolve(b); });
+    });
+  }
+
   #nextId = 1;
   #pending = new Map<number, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>();
 
@@ -377,6 +410,7 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
       signal,
       counters: this.#finalCounters,
       sanitizerReports: parseSanitizerReports(this.stderr),
+      ...(this.#exitReason !== undefined ? { reason: this.#exitReason } : {}),
     };
   }
 }

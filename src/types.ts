@@ -57,4 +57,7 @@ export interface StopReport {
   counters: DeviceCounters | null;
   /** Sanitizer reports found on stderr (always empty in-process). */
   sanitizerReports: string[];
+  /** Why a device process stopped, from its exit line: 'SIGTERM' (stop()), 'maxSeconds' (its
+   *  safety limit), 'stop', ...; absent in-process or when the process printed no exit line. */
+  reason?: string;
 }

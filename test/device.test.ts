@@ -52,7 +52,7 @@ describe('Device over loopback', () => {
     const d = await boot();
     expect(d.port).toBeGreaterThan(0);
     expect(d.ports).toEqual([d.port]);
-    expect(d.url).toBe(`ws://127.0.0.1:${d.port}/ws`);
+    expect(d.url).toBeUndefined(); // the echo firmware is plain TCP: no WebSocket endpoint
     expect(d.httpUrl).toBe(`http://127.0.0.1:${d.port}/`);
     expect(d.running).toBe(true);
     expect(d.firmware).toBe('echo');

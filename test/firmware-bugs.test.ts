@@ -41,7 +41,7 @@ describe('bug-pattern fixtures are caught by the sanitizer builds', () => {
     expect(report.sanitizerReports.length).toBeGreaterThan(0);
     const r = report.sanitizerReports[0]!;
     expect(r).toMatch(/ERROR: AddressSanitizer: heap-use-after-free/);
-    expect(r).toMatch(/AsyncClient::_recv/); // the read after onData, as AsyncTCP does
+    expect(r).toMatch(/AsyncClient::_twinRecv/); // the read after onData, as AsyncTCP's _recv does
     expect(r).toMatch(/bug_delete_in_ondata\.ino:\d+/); // freed by the sketch's onDisconnect
     expect(report.exitCode).toBe(67);
     console.log(`bug_delete_in_ondata: ASan report after ${foundMs} ms`);

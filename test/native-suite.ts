@@ -12,7 +12,7 @@ import { expect } from 'vitest';
 import { parseSanitizerReports } from '../src/process-device.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const RUN_TIMEOUT_MS = 240_000;
+export const RUN_TIMEOUT_MS = 480_000;  // ~240 tests; TSan on a loaded 2-core CI machine
 
 export async function runNativeSuite(build: 'asan' | 'tsan'): Promise<void> {
   const binary = path.join(root, 'build-native', build, 'twincore_unit_tests');

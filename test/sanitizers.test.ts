@@ -105,7 +105,7 @@ for (const sanitizer of ['asan', 'tsan'] as Sanitizer[]) {
     }, 60_000);
 
     it('survives a connection churn with loop-task ticks', async () => {
-      const run = runEchoChurn({
+      const r = await runEchoChurn({
         target: sanitizer,
         // More clients than the profile's 16 sockets: deferred accepts are part of the churn.
         // Bounded: 6 s or 3000 connections, whichever comes first.
@@ -118,7 +118,6 @@ for (const sanitizer of ['asan', 'tsan'] as Sanitizer[]) {
         opTimeoutMs: 15_000,
         drainTimeoutMs: 20_000,
       });
-      const r = await run.result;
       console.log(`[${sanitizer}] churn: ${r.stats.connections} connections in ${(r.durationMs / 1000).toFixed(2)} s ` +
         `(${r.connectionsPerSec.toFixed(1)}/s); endings ${JSON.stringify(r.stats.endings)}; ` +
         `${r.stats.linesEchoed} echoes, ${r.stats.ticks} ticks; ` +

@@ -9,7 +9,8 @@ import { Device } from '../src/device.js';
 import { TwincoreRangeError, TwincoreTypeError } from '../src/errors.js';
 import { analyzeSeqs, checkInvariants, SeqRecorder, type OracleInput, type SessionTrace } from '../src/harness/oracle.js';
 import { buildSchedule, resolveScenario, scaleClients, SCENARIOS } from '../src/harness/scenario.js';
-import { runStress, type StressProgress, type StressResult, type StressStart } from '../src/harness/stress.js';
+import { runStress, startStress, type StressProgress, type StressResult, type StressStart } from '../src/harness/stress.js';
+import { loopbackUrls } from '../src/defaults.js';
 import { parseTarget } from '../src/harness/targets.js';
 import { deviceBinary } from '../src/process-device.js';
 
@@ -183,7 +184,7 @@ describe('scenarios', () => {
     expect(scaleClients([{ count: 12, behaviour: 'reader' }, { count: 2, behaviour: 'slow-reader' }], 3).map((g) => g.count)).toEqual([2, 1]);
   });
 
-  it('rejects bad scenarios and targets with coded errors', () => {
+  it('rejects bad scenarios and targets with coded errors', async () => {
     expect(() => resolveScenario('nope')).toThrow(TwincoreRangeError);
     expect(() => resolveScenario({ ...SCENARIOS.smoke!, clients: [{ count: 1, behaviour: 'dance' as never }] })).toThrow(TwincoreRangeError);
     expect(() => resolveScenario({ ...SCENARIOS.smoke!, broadcast: { rate: 5000, size: 100, count: 0 } })).toThrow(TwincoreRangeError);
@@ -191,12 +192,13 @@ describe('scenarios', () => {
     expect(() => parseTarget('board')).toThrow(TwincoreRangeError);
     expect(parseTarget('ws://192.168.4.1')).toMatchObject({ kind: 'url' });
     expect((parseTarget('ws://192.168.4.1') as { url: URL }).url.href).toBe('ws://192.168.4.1/ws');
-    expect(() => runStress({ clients: 0 })).toThrow(TwincoreRangeError);
-    expect(() => runStress({ target: 'http://x' })).toThrow(TwincoreRangeError);
+    expect(() => startStress({ clients: 0 })).toThrow(TwincoreRangeError);
+    expect(() => startStress({ target: 'http://x' })).toThrow(TwincoreRangeError);
+    await expect(runStress({ clients: 0 })).rejects.toThrow(TwincoreRangeError);
   });
 
   it('the echo churn stays reachable through runStress (the sanitizer churn)', async () => {
-    const run = runStress({ scenario: 'echo-churn', clients: 2, durationMs: 300, tickMs: 5 });
+    const run = startStress({ scenario: 'echo-churn', clients: 2, durationMs: 300, tickMs: 5 });
     expect(run.kind).toBe('echo-churn');
     const r = await run.result;
     expect(r.violations).toEqual([]);
@@ -216,7 +218,7 @@ function expectClean(r: StressResult): void {
 
 describe('runStress (addon target)', () => {
   it('smoke: emits start, tick and done, passes with sensible counts', async () => {
-    const run = runStress({ scenario: 'smoke', tickIntervalMs: 100 });
+    const run = startStress({ scenario: 'smoke', tickIntervalMs: 100 });
     const starts: StressStart[] = [];
     const ticks: StressProgress[] = [];
     const dones: StressResult[] = [];
@@ -251,7 +253,7 @@ describe('runStress (addon target)', () => {
   }, 30_000);
 
   it('faults: injected allocation and accept failures are survived (addon only)', async () => {
-    const r = await runStress({ scenario: 'faults', durationMs: 2000 }).result;
+    const r = await runStress({ scenario: 'faults', durationMs: 2000 });
     expectClean(r);
     expect(r.faults.run['inject-alloc']).toBeGreaterThan(0);
     expect(r.faults.run['inject-accept']).toBeGreaterThan(0);
@@ -259,7 +261,7 @@ describe('runStress (addon target)', () => {
   }, 30_000);
 
   it('backpressure: stalled readers are closed on a full queue, never above the bound', async () => {
-    const r = await runStress({ scenario: 'backpressure', durationMs: 2500 }).result;
+    const r = await runStress({ scenario: 'backpressure', durationMs: 2500 });
     expectClean(r);
     expect(r.server.final!.closedOnFull).toBeGreaterThan(0);
     expect(r.server.maxQueueDepth).toBeLessThanOrEqual(16);
@@ -270,7 +272,7 @@ describe('runStress (url target)', () => {
   it('runs a scenario against a board URL (here: a device started apart) without lifecycle checks', async () => {
     const device = await Device.start({ firmware: 'reference', config: { maxClients: 16 } });
     try {
-      const r = await runStress({ scenario: 'smoke', target: device.url, durationMs: 1000 }).result;
+      const r = await runStress({ scenario: 'smoke', target: device.url, durationMs: 1000 });
       expectClean(r);
       expect(r).toMatchObject({ targetKind: 'url', target: device.url, stop: null });
       expect(r.broadcast.sent).toBeGreaterThan(20);
@@ -282,9 +284,10 @@ describe('runStress (url target)', () => {
   it('reports an error, not a pass, when the URL does not serve the reference firmware', async () => {
     const device = await Device.start({ firmware: 'echo' });
     try {
-      const r = await runStress({ scenario: 'smoke', target: device.url, opTimeoutMs: 2000 }).result;
+      const r = await runStress({ scenario: 'smoke', target: loopbackUrls(device.port).wsUrl, opTimeoutMs: 2000 });
       expect(r.ok).toBe(false);
-      expect(r.error).toMatch(/control client|did not answer/);
+      expect(r.error).toMatch(/did not answer .*is it the reference firmware/);
+      expect(r).toMatchObject({ status: 'unreachable', exitCode: 3 });
     } finally {
       await device.stop();
     }
@@ -293,7 +296,7 @@ describe('runStress (url target)', () => {
 
 describe('runStress (asan target)', () => {
   it.skipIf(!existsSync(deviceBinary('asan')))('lifetime: closes from loop and callback and resets, under ASan', async () => {
-    const r = await runStress({ scenario: 'lifetime', target: 'asan', durationMs: 5000 }).result;
+    const r = await runStress({ scenario: 'lifetime', target: 'asan', durationMs: 5000 });
     if (r.stop?.sanitizerReports.length) console.log(r.stop.sanitizerReports.join('\n\n'));
     expectClean(r);
     expect(r.stop).toMatchObject({ exitCode: 0, signal: null, sanitizerReports: [] });
@@ -304,7 +307,7 @@ describe('runStress (asan target)', () => {
   }, 60_000);
 
   it.skipIf(!existsSync(deviceBinary('asan')))('skips addon-only faults and says so', async () => {
-    const r = await runStress({ scenario: 'faults', target: 'asan', durationMs: 1500 }).result;
+    const r = await runStress({ scenario: 'faults', target: 'asan', durationMs: 1500 });
     expectClean(r);
     expect(r.faults.run['inject-alloc']).toBeUndefined();
     expect(r.faults.skipped['inject-alloc']).toBeGreaterThan(0);
@@ -342,10 +345,11 @@ describe('cli', () => {
     }
   });
 
-  it('exits 2 on a bad firmware config', async () => {
+  it('exits 2 on a bad firmware config, before anything runs: one line, no table', async () => {
     const io = captureIo();
     expect(await main(['stress', '--scenario', 'smoke', '--config', 'bogus=1', '--quiet', '--json'], io)).toBe(2);
-    expect(JSON.parse(io.out)).toMatchObject({ ok: false, errorCode: 'TC_FIRMWARE_CONFIG' });
+    expect(io.out).toBe('');
+    expect(io.err).toMatch(/^twincore: unknown config key 'bogus' for firmware 'reference'/);
   });
 
   it('stress --json prints a parseable result and exits 0', async () => {

@@ -13,9 +13,10 @@
 //   dropped(dev)  whether the device's network is dropped now.
 //
 // Threading: callable from any thread (typically the harness's), concurrently with the firmware.
-// They return once the state has changed and the events are queued; the callbacks run later on
-// the device's arduino_events task. drop() also returns after the connection reset was handed to
-// async_tcp. Idempotent: a second drop() or restore() changes nothing. A null device is ignored.
+// They return once the state has changed and the events are queued; the WiFi callbacks run later
+// on the device's arduino_events task. drop() returns once async_tcp has reset the connections
+// (their onError/onDisconnect have run). Idempotent: a second drop() or restore() changes nothing.
+// A null device is ignored.
 #pragma once
 
 namespace twin {

@@ -1,6 +1,7 @@
 // runner.cpp: the device process (rules and protocol: runner.h).
 #include "runner.h"
 
+#include <execinfo.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,6 +16,9 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+
+#include "twin_pins.h"
+#include "twin_wifi.h"
 
 extern "C" __attribute__((weak)) void __lsan_do_leak_check();
 
@@ -134,6 +138,41 @@ void controlMain(Device* dev) {
         ok = false;
         error = "unknown fault '" + args[0] + "' (failAccepts, failAllocs, failListen)";
       }
+    } else if (cmd == "wifi") {
+      // The WiFi fault: drop (every connection reset, events fired, new connections refused) and restore.
+      if (args.size() == 1 && args[0] == "drop") {
+        wifi::drop(dev);
+      } else if (args.size() == 1 && args[0] == "restore") {
+        wifi::restore(dev);
+      } else if (!(args.size() == 1 && args[0] == "status")) {
+        ok = false;
+        error = "usage: wifi drop|restore|status";
+      }
+      if (ok) fields = std::string("\"dropped\":") + (wifi::dropped(dev) ? "true" : "false");
+    } else if (cmd == "pin") {
+      // pin N: read; pin N LEVEL: drive an input as the outside world would; pin N analog V.
+      uint64_t pin = 0, v = 0;
+      if (args.empty() || !parseNum(args[0], 0, 255, &pin)) {
+        ok = false;
+        error = "usage: pin N [0|1 | analog V]";
+      } else if (args.size() == 2 && parseNum(args[1], 0, 1, &v)) {
+        ok = pins::set(dev, uint8_t(pin), int(v));
+        if (!ok) error = "pin " + args[0] + " cannot be set (no such GPIO)";
+      } else if (args.size() == 3 && args[1] == "analog" && parseNum(args[2], 0, 4095, &v)) {
+        ok = pins::setAnalog(dev, uint8_t(pin), uint16_t(v));
+        if (!ok) error = "pin " + args[0] + " cannot be set (no such GPIO)";
+      } else if (args.size() != 1) {
+        ok = false;
+        error = "usage: pin N [0|1 | analog V]";
+      }
+      if (ok) {
+        for (const pins::PinState& st : pins::snapshot(dev)) {
+          if (st.pin != pin) continue;
+          fields = "\"pin\":" + std::to_string(st.pin) + ",\"mode\":" + jsonString(st.mode) +
+                   ",\"level\":" + std::to_string(st.level) + ",\"analog\":" + std::to_string(st.analog) +
+                   ",\"pwm\":" + std::to_string(st.pwm) + ",\"changes\":" + std::to_string(st.changes);
+        }
+      }
     } else if (handlers().count(cmd)) {
       ok = handlers()[cmd](*dev, args, &fields, &error);
     } else {
@@ -147,6 +186,41 @@ void controlMain(Device* dev) {
   }
   gStopAsked = true;  // stdin closed: whoever started us is gone
 }
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+// The plain build's crash report (the sanitizer builds print their own): the signal and the
+// stack, on stderr, then the default action. Async-signal-safe calls only, on an alternate stack
+// so a stack overflow is reported too.
+void fatalSignal(int sig) {
+  char head[64];
+  int n = std::snprintf(head, sizeof head, "twincore-device: fatal signal %d (%s)\n", sig,
+                        sig == SIGSEGV ? "SIGSEGV" : sig == SIGABRT ? "SIGABRT" : sig == SIGBUS ? "SIGBUS"
+                        : sig == SIGFPE ? "SIGFPE" : "SIGILL");
+  if (n > 0) (void)!write(2, head, size_t(n));
+  void* frames[64];
+  int depth = backtrace(frames, 64);
+  backtrace_symbols_fd(frames, depth, 2);
+  (void)!write(2, "twincore-device: end of stack\n", 30);
+  std::signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+void installCrashReport() {
+  static char altStack[64 * 1024];
+  stack_t ss{};
+  ss.ss_sp = altStack;
+  ss.ss_size = sizeof altStack;
+  sigaltstack(&ss, nullptr);
+  void* warm[1];
+  backtrace(warm, 1);  // loads libgcc now, not inside the handler
+  struct sigaction sa {};
+  sa.sa_handler = fatalSignal;
+  sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
+  for (int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) sigaction(sig, &sa, nullptr);
+}
+#else
+void installCrashReport() {}
+#endif
 
 }  // namespace
 
@@ -222,6 +296,7 @@ int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup
   if (!setup(rest, &factory, &error)) usage(usageLine, error);
 
   std::signal(SIGPIPE, SIG_IGN);
+  installCrashReport();
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -235,13 +310,31 @@ int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup
   };
   Device device(profile, factory, [](LogLevel, const std::string& line) { emit("LOG " + line); });
   setDefaultDevice(&device);
-  if (!device.start()) {
-    std::fprintf(stderr, "twincore-device: start failed: %s\n", device.lastError().c_str());
+  // start() returns when setup() has; a setup() that never returns (waiting forever for WiFi, as
+  // a board may) must not make the process deaf to SIGTERM: start on a thread, wait here.
+  std::atomic<int> startState{0};  // 0 running, 1 ok, 2 failed
+  std::thread starter([&] { startState = device.start() ? 1 : 2; });
+  timespec startSlice{0, 50 * 1000 * 1000};
+  std::string earlyReason;
+  while (startState == 0) {
+    int sig = sigtimedwait(&set, nullptr, &startSlice);
+    if (sig == SIGTERM || sig == SIGINT) {
+      earlyReason = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+      emit("LOG twincore: stopped before setup() returned");
+      device.stop();  // unwinds setup() (TaskExit at its next blocking call)
+      break;
+    }
+  }
+  starter.join();
+  if (startState != 1) {
+    if (earlyReason.empty()) std::fprintf(stderr, "twincore-device: start failed: %s\n", device.lastError().c_str());
     device.stop();
     setDefaultDevice(nullptr);
     removeData();
-    flushOut();  // not fflush(nullptr): the control thread holds stdin's lock in fgets
-    std::_Exit(4);
+    emit("TWINCORE_DEVICE_EXIT {\"reason\":" + jsonString(earlyReason.empty() ? "start failed" : earlyReason) +
+         ",\"boot\":" + std::to_string(boot) + ",\"counters\":" + countersJson(device.counters()) + "}");
+    flushOut();
+    std::_Exit(earlyReason.empty() ? 4 : 0);
   }
   std::vector<uint16_t> ports = device.ports();
   {

@@ -20,7 +20,9 @@
 //   TWINCORE_DEVICE_EXIT {"reason":...,"counters":{...}}  after the device stopped
 // Control channel (stdin, one command a line, answered by one TWINCORE_REPLY with the same id):
 //   <id> counters | <id> fault failAccepts|failAllocs|failListen N | <id> stop
-//   (plus whatever registerControl() added: WiFi, pins). End of stdin stops the device: the harness
+//   <id> wifi drop|restore|status       the WiFi fault (twin_wifi.h)
+//   <id> pin N | pin N 0|1 | pin N analog V   read a GPIO, or drive an input (twin_pins.h)
+//   (plus whatever registerControl() added). End of stdin stops the device: the harness
 //   that started it is gone.
 // Exit codes: 0 clean; 2 usage; 3 the device left sockets, AsyncClients or threads behind; 4 start
 // failed. A sanitizer report exits with the sanitizer's own code (set by the harness).

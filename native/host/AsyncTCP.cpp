@@ -8,6 +8,10 @@
 #include "Arduino.h"
 #include "twin_internal.h"
 
+#include <arpa/inet.h>
+
+#include <cstdlib>
+
 #if defined(__linux__)
 #include <linux/sockios.h>
 #include <netinet/in.h>
@@ -28,20 +32,23 @@ using Lock = std::lock_guard<std::mutex>;
 
 void Device::Impl::netMain() {
   setThreadIdentity(this, Role::Net);
-  counters.threadsAlive++;
+  // threadsAlive was counted by start() before this thread existed (no window where it reads 1).
   uv_timer_start(&pollTimer, [](uv_timer_t* t) { static_cast<Impl*>(t->loop->data)->onPollTimer(); },
                  profile.pollIntervalMs, profile.pollIntervalMs);
   uv_run(&loop, UV_RUN_DEFAULT);
+  // Work posted before shutdownNet() refused further posts and never got a turn: run it now (its
+  // connections and listeners are gone), so no runOnNet() caller waits for it forever.
+  runNetTasks();
   counters.threadsAlive--;
   setThreadIdentity(nullptr, Role::None);
 }
 
-void Device::Impl::postNet(std::function<void()> fn) {
-  {
-    Lock lk(taskMu);
-    netTasks.push_back(std::move(fn));
-  }
-  uv_async_send(&wake);
+bool Device::Impl::postNet(std::function<void()> fn) {
+  Lock lk(taskMu);
+  if (netClosed) return false;
+  netTasks.push_back(std::move(fn));
+  uv_async_send(&wake);  // under taskMu: shutdownNet() closes wake only after setting netClosed
+  return true;
 }
 
 void Device::Impl::runNetTasks() {
@@ -63,13 +70,14 @@ bool Device::Impl::runOnNet(const std::function<void()>& fn) {
   std::mutex m;
   std::condition_variable cv;
   bool done = false;
-  postNet([&] {
+  bool posted = postNet([&] {
     fn();
     // Notify under the lock: the waiter owns m and cv and destroys them once it sees done.
     Lock lk(m);
     done = true;
     cv.notify_all();
   });
+  if (!posted) return false;
   cpuBlockBegin();
   {
     std::unique_lock<std::mutex> lk(m);
@@ -207,7 +215,7 @@ void Device::Impl::onAckTimer() {
     }
     if (client && acked) {
       counters.acks++;
-      client->_sent(acked);
+      Access::sent(client, acked);
     }
   }
   updateAckTimer();
@@ -221,12 +229,23 @@ void Device::Impl::onPollTimer() {
     AsyncClient* client;
     {
       Lock lk(net);
-      client = c->client;
+      client = c->state == Conn::State::Open ? c->client : nullptr;  // no poll while connecting
     }
     if (client) {
       counters.polls++;
-      client->_poll();
+      Access::poll(client);
     }
+  }
+}
+
+// The lwIP error a socket error stands for: lwIP reports a reset (a refused connect is a RST in
+// SYN_SENT) as ERR_RST and gives up on a retransmission or keepalive timeout with ERR_ABRT.
+static int8_t lwipErrOf(int uvErr) {
+  switch (uvErr) {
+    case UV_ETIMEDOUT: return ERR_ABRT;
+    case UV_ENETUNREACH:
+    case UV_EHOSTUNREACH: return ERR_RTE;
+    default: return ERR_RST;
   }
 }
 
@@ -256,14 +275,14 @@ static void readCb(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
       client = c->client;
     }
     if (client) {
-      client->_fin();
+      Access::fin(client);
     } else {
       d->closeConnHandle(c, false);
     }
     return;
   }
   if (nread < 0) {
-    d->connFailed(c, ERR_RST);
+    d->connFailed(c, lwipErrOf(int(nread)));
     return;
   }
   d->counters.bytesIn += nread;
@@ -279,7 +298,7 @@ static void readCb(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
       client = c->client;
     }
     if (!client) break;  // closed meanwhile: the rest is dropped, as lwIP drops it
-    client->_recv(reinterpret_cast<uint8_t*>(buf->base) + off, n);
+    Access::recv(client, reinterpret_cast<uint8_t*>(buf->base) + off, n);
     off += n;
     if (c->handleClosing) break;
   }
@@ -316,7 +335,7 @@ void Device::Impl::connFailed(Conn* c, int8_t err) {
   closeConnHandle(c, true);
   if (client) {
     counters.errors++;
-    client->_error(err);
+    Access::error(client, err);
   }
 }
 
@@ -361,6 +380,7 @@ void Device::Impl::closeConnHandle(Conn* c, bool reset) {
 }
 
 void Device::Impl::acceptOne(Listener* l) {
+  if (!l->sock) return;
   int64_t open = counters.connectionsOpen.load();
   if (open >= int64_t(profile.maxConnections)) {
     // No pcb for it: leave it unanswered until a slot frees (libuv keeps it and stops
@@ -375,7 +395,7 @@ void Device::Impl::acceptOne(Listener* l) {
   c->id = nextConnId++;
   uv_tcp_init(&loop, &c->handle);
   c->handle.data = c;
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(&l->handle), reinterpret_cast<uv_stream_t*>(&c->handle)) != 0) {
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(l->sock), reinterpret_cast<uv_stream_t*>(&c->handle)) != 0) {
     uv_close(reinterpret_cast<uv_handle_t*>(&c->handle), [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
     return;
   }
@@ -439,9 +459,192 @@ void Device::Impl::acceptOne(Listener* l) {
 }
 
 void Device::Impl::maybeResumeAccepts() {
+  // A snapshot: an onClient callback may end a server; its Listener stays allocated until a
+  // later turn of async_tcp (retireListener), so the snapshot stays valid.
   std::vector<Listener*> snap = listeners;
   for (Listener* l : snap) {
-    if (l->deferred && !l->closing) acceptOne(l);
+    if (l->deferred && l->sock && !l->dead) acceptOne(l);
+  }
+}
+
+// ---- listening sockets ----
+
+static void listenerSockClosed(uv_handle_t* h) {
+  auto* l = static_cast<Listener*>(h->data);
+  delete reinterpret_cast<uv_tcp_t*>(h);
+  --l->socksClosing;
+  if (l->dead && !l->sock && l->socksClosing == 0) delete l;
+}
+
+bool Device::Impl::listenOn(Listener* l, uint16_t port, std::string& error) {
+  auto* h = new uv_tcp_t;
+  uv_tcp_init(&loop, h);
+  h->data = l;
+  l->sock = h;
+  l->deferred = false;
+  sockaddr_in sa;
+  uv_ip4_addr("127.0.0.1", port, &sa);
+  int rc = uv_tcp_bind(h, reinterpret_cast<const sockaddr*>(&sa), 0);
+#if defined(__linux__) || defined(__APPLE__)
+  if (rc == 0 && profile.mss) {
+    uv_os_fd_t fd;
+    if (uv_fileno(reinterpret_cast<uv_handle_t*>(h), &fd) == 0) {
+      int mss = int(profile.mss);
+      setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss);
+    }
+  }
+#endif
+  if (rc == 0) {
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(h), 16, [](uv_stream_t* s, int status) {
+      auto* l = static_cast<Listener*>(s->data);
+      CpuScope cpuScope;
+      if (status == 0 && l->sock == reinterpret_cast<uv_tcp_t*>(s) && !l->dead) l->dev->acceptOne(l);
+    });
+  }
+  if (rc != 0) {
+    error = std::string("listen on 127.0.0.1:") + std::to_string(port) + " failed: " + uv_strerror(rc);
+    closeListenerSock(l);
+    return false;
+  }
+  sockaddr_storage ss;
+  int len = sizeof ss;
+  uv_tcp_getsockname(h, reinterpret_cast<sockaddr*>(&ss), &len);
+  l->hostPort = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  return true;
+}
+
+void Device::Impl::closeListenerSock(Listener* l) {
+  if (!l->sock) return;
+  uv_tcp_t* h = l->sock;
+  l->sock = nullptr;
+  l->socksClosing++;
+  l->deferred = false;
+  // uv_close closes the socket now (the port is free when this returns: a new socket may bind
+  // it at once); the handle's memory goes in the callback, on a later turn.
+  uv_close(reinterpret_cast<uv_handle_t*>(h), listenerSockClosed);
+}
+
+void Device::Impl::suspendListener(Listener* l) {
+  if (l->dead) return;
+  l->suspended = true;
+  closeListenerSock(l);
+}
+
+void Device::Impl::resumeListener(Listener* l) {
+  if (l->dead || !l->suspended) return;
+  l->suspended = false;
+  if (l->sock) return;
+  std::string error;
+  if (!listenOn(l, l->hostPort, error)) log(LogLevel::Error, "network up: " + error);
+}
+
+void Device::Impl::retireListener(Listener* l) {
+  l->dead = true;
+  closeListenerSock(l);
+  if (l->socksClosing == 0) {
+    // No socket (the network is down): free it on a later turn, as a close callback would, so
+    // a snapshot taken by a running dispatch (maybeResumeAccepts) stays valid. Once async_tcp
+    // is closing no later turn comes: then now.
+    if (!postNet([l] { delete l; })) delete l;
+  }
+}
+
+// ---- client side ----
+
+static void connectCb(uv_connect_t* req, int status) {
+  CpuScope cpuScope;
+  Conn* c = static_cast<Conn*>(req->data);
+  Device::Impl* d = c->dev;
+  // Closed before the handshake finished (close()/abort()/reset/stop): nothing more to report.
+  if (c->handleClosing) return;
+  if (status != 0) {
+    // Refused (RST in SYN_SENT) or timed out: onError + onDisconnect, as lwIP's tcp_err.
+    d->connFailed(c, lwipErrOf(status));
+    return;
+  }
+  sockaddr_storage ss;
+  int len = sizeof ss;
+  if (uv_tcp_getsockname(&c->handle, reinterpret_cast<sockaddr*>(&ss), &len) == 0 && ss.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+    Lock lk(d->net);
+    c->localIp = IPAddress(uint32_t(in->sin_addr.s_addr));
+    c->localPort = ntohs(in->sin_port);
+  }
+  AsyncClient* client;
+  {
+    Lock lk(d->net);
+    client = c->client;
+    if (client) c->state = Conn::State::Open;
+  }
+  // Detached meanwhile by a close() from another thread: its posted close follows.
+  if (!client) return;
+  d->startReading(c);
+  Access::connected(client);
+}
+
+bool Device::Impl::connectOut(AsyncClient* client, uint32_t addr, uint16_t port) {
+  if (!netUp.load()) return false;       // no route while the network is down (lwIP: ERR_RTE)
+  if ((addr & 0xff) != 127) return false;  // only the loopback network exists here
+  if (counters.connectionsOpen.load() >= int64_t(profile.maxConnections)) return false;  // no pcb
+  uint16_t hostPort = port;
+  {
+    Lock lk(net);
+    if (Access::attached(client)) return false;
+    // The firmware's own listening port reaches its own listener (the board's loopback).
+    auto it = portMap.find(port);
+    if (it != portMap.end()) hostPort = it->second;
+  }
+  Conn* c = new Conn();
+  c->dev = this;
+  c->id = nextConnId++;
+  c->state = Conn::State::Connecting;
+  uv_tcp_init(&loop, &c->handle);
+  c->handle.data = c;
+  c->connectReq.data = c;
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(hostPort);
+  sa.sin_addr.s_addr = addr;
+  if (hostPort == 0 ||
+      uv_tcp_connect(&c->connectReq, &c->handle, reinterpret_cast<const sockaddr*>(&sa), connectCb) != 0) {
+    // Nothing started (a refusal is reported later, through connectCb).
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->handle), [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+    return false;
+  }
+  counters.connectionsOpen++;
+  conns.push_back(c);  // async_tcp only: no lock
+  {
+    Lock lk(net);
+    c->remoteIp = IPAddress(addr);
+    c->remotePort = port;  // the firmware's view: the port it asked for
+    c->client = client;
+    Access::attach(client, c);
+  }
+  return true;
+}
+
+// ---- network switches ----
+
+void Device::Impl::resetConnections() {
+  // By id: a callback may open or close connections while this runs.
+  std::vector<uint64_t> ids;
+  ids.reserve(conns.size());
+  for (Conn* c : conns) {
+    if (!c->handleClosing) ids.push_back(c->id);
+  }
+  for (uint64_t id : ids) {
+    if (Conn* c = findConn(id)) connFailed(c, ERR_RST);
+  }
+}
+
+void Device::Impl::applyNetworkState() {
+  bool up = netUp.load();
+  for (Listener* l : listeners) {  // no callbacks run here: no snapshot needed
+    if (up) {
+      resumeListener(l);
+    } else {
+      suspendListener(l);
+    }
   }
 }
 
@@ -459,11 +662,21 @@ void Device::Impl::shutdownNet() {
     }
     closeConnHandle(c, true);
   }
+  {
+    // No more posts from here on (postNet refuses them), so wake can be closed below; what was
+    // posted and not yet run, netMain runs after the loop ends.
+    Lock lk(taskMu);
+    netClosed = true;
+  }
+  {
+    Lock lk(net);
+    for (auto& kv : lookups) Access::clearLookup(kv.second);
+    lookups.clear();
+  }
   for (Listener* l : listeners) {
-    if (!l->closing) {
-      l->closing = true;
-      uv_close(reinterpret_cast<uv_handle_t*>(&l->handle), [](uv_handle_t* h) { delete static_cast<Listener*>(h->data); });
-    }
+    l->dead = true;
+    closeListenerSock(l);
+    if (l->socksClosing == 0) delete l;  // else its last close callback frees it
   }
   listeners.clear();
   uv_timer_stop(&pollTimer);
@@ -471,10 +684,86 @@ void Device::Impl::shutdownNet() {
   uv_close(reinterpret_cast<uv_handle_t*>(&pollTimer), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&ackTimer), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
-  // uv_run returns once these close callbacks ran. Tasks posted after this are dropped.
+  // uv_run returns once these close callbacks ran.
 }
 
+void resetAllConnections(Device* dev) {
+  if (!dev) return;
+  Device::Impl* d = dev->impl();
+  d->runOnNet([d] { d->resetConnections(); });
+}
+
+void setNetworkUp(Device* dev, bool up) {
+  if (!dev) return;
+  Device::Impl* d = dev->impl();
+  d->netUp = up;
+  // The posted work applies the flag as it is when it runs, so racing calls end in the state of
+  // the last one to store it.
+  d->runOnNet([d] { d->applyNetworkState(); });
+}
+
+bool networkUp(Device* dev) { return dev && dev->impl()->netUp.load(); }
+
 }  // namespace twin
+
+// ---------------- lwIP pbufs (onPacket) ----------------
+
+namespace {
+constexpr u8_t kPbufTwinHeap = 0x80;  // lwIP's PBUF_RAM type bits: one block, heap
+
+// One heap block: the struct, then the payload. Null when the host is out of memory.
+pbuf* pbufCopy(const uint8_t* data, size_t len) {
+  auto* p = static_cast<pbuf*>(std::malloc(sizeof(pbuf) + len));
+  if (!p) return nullptr;
+  p->next = nullptr;
+  p->payload = reinterpret_cast<uint8_t*>(p) + sizeof(pbuf);
+  p->tot_len = u16_t(len);
+  p->len = u16_t(len);
+  p->type_internal = kPbufTwinHeap;
+  p->flags = 0;
+  p->ref = 1;
+  p->if_idx = 0;
+  if (len) std::memcpy(p->payload, data, len);
+  return p;
+}
+}  // namespace
+
+extern "C" u8_t pbuf_free(struct pbuf* p) {
+  u8_t freed = 0;
+  while (p) {
+    if (p->ref > 1) {
+      --p->ref;
+      break;
+    }
+    pbuf* next = p->next;
+    std::free(p);
+    ++freed;
+    p = next;
+  }
+  return freed;
+}
+
+extern "C" void pbuf_ref(struct pbuf* p) {
+  if (p) ++p->ref;
+}
+
+extern "C" u16_t pbuf_copy_partial(const struct pbuf* p, void* dataptr, u16_t len, u16_t offset) {
+  if (!p || !dataptr) return 0;
+  u16_t copied = 0;
+  for (; p && len; p = p->next) {
+    if (offset >= p->len) {
+      offset = u16_t(offset - p->len);
+      continue;
+    }
+    u16_t n = u16_t(p->len - offset);
+    if (n > len) n = len;
+    std::memcpy(static_cast<uint8_t*>(dataptr) + copied, static_cast<const uint8_t*>(p->payload) + offset, n);
+    copied = u16_t(copied + n);
+    len = u16_t(len - n);
+    offset = 0;
+  }
+  return copied;
+}
 
 // ---------------- AsyncClient ----------------
 
@@ -483,19 +772,106 @@ using twin::Lock;
 
 static twin::Device::Impl* implOf(twin::Device* d) { return d ? d->impl() : nullptr; }
 
-AsyncClient::AsyncClient() {
-  twin::Device::Impl* d = twin::currentImpl();
-  _device = d ? d->owner : nullptr;
-  if (d) d->counters.clientsAlive++;
+AsyncClient::AsyncClient(tcp_pcb* pcb) {
+  _device = twin::contextDevice();
+  twin::Device::Impl* d = implOf(_device);
+  if (d) {
+    d->counters.clientsAlive++;
+    _ack_timeout = d->profile.ackTimeoutMs;  // the profile's CONFIG_ASYNC_TCP_MAX_ACK_TIME
+  }
+  if (pcb) {
+    twin::log(twin::LogLevel::Error,
+              "AsyncClient(tcp_pcb*): the twin has no lwIP pcbs; the client stays unconnected");
+  }
 }
 
 AsyncClient::~AsyncClient() {
-  if (_conn) _close();
+  _close();
   if (twin::Device::Impl* d = implOf(_device)) d->counters.clientsAlive--;
 }
 
-bool AsyncClient::connect(const IPAddress&, uint16_t) { return false; }
-bool AsyncClient::connect(const char*, uint16_t) { return false; }
+bool AsyncClient::operator==(const AsyncClient& other) const {
+  auto connOf = [](const AsyncClient& c) -> const void* {
+    twin::Device::Impl* d = implOf(c._device);
+    if (!d) return nullptr;
+    Lock lk(d->net);
+    return c._conn;
+  };
+  return connOf(*this) == connOf(other);
+}
+
+void AsyncClient::_adoptDevice() {
+  if (_device) return;
+  _device = twin::contextDevice();
+  if (twin::Device::Impl* d = implOf(_device)) d->counters.clientsAlive++;
+}
+
+bool AsyncClient::_connectTo(uint32_t addr, uint16_t port) {
+  _adoptDevice();
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return false;
+  {
+    Lock lk(d->net);
+    if (_conn || _lookup) return false;
+  }
+  bool ok = false;
+  if (!d->runOnNet([&] { ok = d->connectOut(this, addr, port); })) return false;
+  return ok;
+}
+
+bool AsyncClient::connect(ip_addr_t addr, uint16_t port) {
+  if (addr.type == IPADDR_TYPE_V6) return false;  // the twin's network is IPv4 only
+  return _connectTo(addr.u_addr.ip4.addr, port);
+}
+
+bool AsyncClient::connect(const IPAddress& ip, uint16_t port) { return _connectTo(uint32_t(ip), port); }
+
+bool AsyncClient::connect(const char* host, uint16_t port) {
+  // lwIP's dns_gethostbyname: ERR_ARG for no name or one longer than DNS_MAX_NAME_LENGTH.
+  if (!host || !*host || std::strlen(host) > 255) return false;
+  if (std::strcmp(host, "localhost") == 0) return _connectTo(htonl(INADDR_LOOPBACK), port);
+  in_addr a;
+  if (inet_aton(host, &a) != 0) return _connectTo(uint32_t(a.s_addr), port);  // an IPv4 literal
+  if (std::strchr(host, ':')) return false;  // an IPv6 literal: no IPv6 here
+  // Any other name: the lookup is under way (connect() returns true) and fails on async_tcp.
+  _adoptDevice();
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return false;
+  uint64_t id;
+  {
+    Lock lk(d->net);
+    if (_conn || _lookup) return false;
+    id = d->nextLookupId++;
+    _lookup = id;
+    d->lookups[id] = this;
+  }
+  bool posted = d->running && !d->netStopping && d->postNet([d, id] {
+    if (d->netStopping) return;
+    AsyncClient* client;
+    {
+      Lock lk(d->net);
+      auto it = d->lookups.find(id);
+      if (it == d->lookups.end()) return;  // cancelled (close, abort, destroyed)
+      client = it->second;
+      d->lookups.erase(it);
+      twin::Access::clearLookup(client);
+    }
+    d->counters.errors++;
+    client->_error(twin::kErrDnsFailed);
+  });
+  if (!posted) _cancelLookup();
+  return posted;
+}
+
+bool AsyncClient::_cancelLookup() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return false;
+  Lock lk(d->net);
+  if (!_lookup) return false;
+  d->lookups.erase(_lookup);
+  _lookup = 0;
+  return true;
+}
 
 bool AsyncClient::_detachAndClose(bool reset) {
   twin::Device::Impl* d = implOf(_device);
@@ -518,17 +894,21 @@ bool AsyncClient::_detachAndClose(bool reset) {
 }
 
 int8_t AsyncClient::_close() {
-  if (!_detachAndClose(false)) return ERR_CONN;
+  bool had = _detachAndClose(false);
+  had = _cancelLookup() || had;
+  if (!had) return ERR_CONN;
   // As AsyncTCP: the disconnect callback runs now, on this thread; nothing touches `this`
   // after it returns.
   if (_discard_cb) _discard_cb(_discard_cb_arg, this);
   return ERR_OK;
 }
 
-void AsyncClient::close(bool) { _close(); }
+void AsyncClient::close() { _close(); }
 
 int8_t AsyncClient::abort() {
-  if (!_detachAndClose(true)) return ERR_CONN;
+  bool had = _detachAndClose(true);
+  had = _cancelLookup() || had;
+  if (!had) return ERR_CONN;
   implOf(_device)->counters.errors++;
   _error(ERR_ABRT);
   return ERR_ABRT;
@@ -538,10 +918,10 @@ bool AsyncClient::free() {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return true;
   Lock lk(d->net);
-  return !_conn || _conn->state != Conn::State::Open;
+  return !_conn || (_conn->state != Conn::State::Open && _conn->state != Conn::State::Connecting);
 }
 
-size_t AsyncClient::space() {
+size_t AsyncClient::space() const {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return 0;
   Lock lk(d->net);
@@ -552,7 +932,7 @@ size_t AsyncClient::space() {
   return used >= window ? 0 : window - used;
 }
 
-bool AsyncClient::canSend() { return space() > 0; }
+bool AsyncClient::canSend() const { return space() > 0; }
 
 size_t AsyncClient::add(const char* data, size_t size, uint8_t) {
   twin::Device::Impl* d = implOf(_device);
@@ -596,25 +976,29 @@ size_t AsyncClient::write(const char* data, size_t size, uint8_t apiflags) {
   return n;
 }
 
-uint8_t AsyncClient::state() {
+uint8_t AsyncClient::state() const {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return CLOSED;
   Lock lk(d->net);
   if (!_conn) return CLOSED;
-  return _conn->state == Conn::State::Open ? ESTABLISHED : FIN_WAIT_1;
+  switch (_conn->state) {
+    case Conn::State::Connecting: return SYN_SENT;
+    case Conn::State::Open: return ESTABLISHED;
+    default: return FIN_WAIT_1;
+  }
 }
-bool AsyncClient::connecting() { return false; }
-bool AsyncClient::connected() { return state() == ESTABLISHED; }
-bool AsyncClient::disconnecting() { uint8_t s = state(); return s > ESTABLISHED && s < TIME_WAIT; }
-bool AsyncClient::disconnected() { return state() == CLOSED; }
-bool AsyncClient::freeable() { uint8_t s = state(); return s == CLOSED || s > ESTABLISHED; }
+bool AsyncClient::connecting() const { uint8_t s = state(); return s > CLOSED && s < ESTABLISHED; }
+bool AsyncClient::connected() const { return state() == ESTABLISHED; }
+bool AsyncClient::disconnecting() const { uint8_t s = state(); return s > ESTABLISHED && s < TIME_WAIT; }
+bool AsyncClient::disconnected() const { uint8_t s = state(); return s == CLOSED || s == TIME_WAIT; }
+bool AsyncClient::freeable() const { uint8_t s = state(); return s == CLOSED || s > ESTABLISHED; }
 
-uint16_t AsyncClient::getMss() {
+uint16_t AsyncClient::getMss() const {
   twin::Device::Impl* d = implOf(_device);
   return d && connected() ? uint16_t(d->profile.mss) : 0;
 }
 
-uint32_t AsyncClient::getRxTimeout() {
+uint32_t AsyncClient::getRxTimeout() const {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return _rx_timeout;
   Lock lk(d->net);
@@ -626,7 +1010,7 @@ void AsyncClient::setRxTimeout(uint32_t timeout) {
   Lock lk(d->net);
   _rx_timeout = timeout;
 }
-uint32_t AsyncClient::getAckTimeout() {
+uint32_t AsyncClient::getAckTimeout() const {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return _ack_timeout;
   Lock lk(d->net);
@@ -639,7 +1023,7 @@ void AsyncClient::setAckTimeout(uint32_t timeout) {
   _ack_timeout = timeout;
 }
 
-void AsyncClient::setNoDelay(bool nodelay) {
+void AsyncClient::setNoDelay(bool nodelay) const {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return;
   Conn* c;
@@ -661,7 +1045,34 @@ bool AsyncClient::getNoDelay() {
   return _conn && _conn->noDelay;
 }
 
-void AsyncClient::setKeepAlive(uint32_t, uint8_t) {}
+void AsyncClient::setKeepAlive(uint32_t ms, uint8_t cnt) {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return;
+  Conn* c;
+  uint64_t id;
+  {
+    Lock lk(d->net);
+    c = _conn;
+    if (!c) return;  // AsyncTCP dereferences its null pcb here; the twin does nothing
+    id = c->id;
+  }
+  d->withConn(c, id, [ms, cnt](Conn* fc) {
+    if (ms == 0) {
+      uv_tcp_keepalive(&fc->handle, 0, 0);
+      return;
+    }
+    unsigned secs = unsigned((ms + 999) / 1000);
+    uv_tcp_keepalive(&fc->handle, 1, secs);
+#if defined(__linux__)
+    int fd = twin::fdOf(fc);
+    if (fd >= 0) {
+      int intvl = int(secs), probes = cnt ? int(cnt) : 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+      setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+    }
+#endif
+  });
+}
 
 #define TWIN_CONN_FIELD(expr, dflt)      \
   twin::Device::Impl* d = implOf(_device); \
@@ -669,42 +1080,78 @@ void AsyncClient::setKeepAlive(uint32_t, uint8_t) {}
   Lock lk(d->net);                       \
   return _conn ? (expr) : dflt;
 
-uint32_t AsyncClient::getRemoteAddress() { TWIN_CONN_FIELD(uint32_t(_conn->remoteIp), 0u) }
-uint16_t AsyncClient::getRemotePort() { TWIN_CONN_FIELD(_conn->remotePort, uint16_t(0)) }
-uint32_t AsyncClient::getLocalAddress() { TWIN_CONN_FIELD(uint32_t(_conn->localIp), 0u) }
-uint16_t AsyncClient::getLocalPort() { TWIN_CONN_FIELD(_conn->localPort, uint16_t(0)) }
-IPAddress AsyncClient::remoteIP() { return IPAddress(getRemoteAddress()); }
-uint16_t AsyncClient::remotePort() { return getRemotePort(); }
-IPAddress AsyncClient::localIP() { return IPAddress(getLocalAddress()); }
-uint16_t AsyncClient::localPort() { return getLocalPort(); }
+uint32_t AsyncClient::getRemoteAddress() const { TWIN_CONN_FIELD(uint32_t(_conn->remoteIp), 0u) }
+uint16_t AsyncClient::getRemotePort() const { TWIN_CONN_FIELD(_conn->remotePort, uint16_t(0)) }
+uint32_t AsyncClient::getLocalAddress() const { TWIN_CONN_FIELD(uint32_t(_conn->localIp), 0u) }
+uint16_t AsyncClient::getLocalPort() const { TWIN_CONN_FIELD(_conn->localPort, uint16_t(0)) }
+ip4_addr_t AsyncClient::getRemoteAddress4() const { return ip4_addr_t{getRemoteAddress()}; }
+ip4_addr_t AsyncClient::getLocalAddress4() const { return ip4_addr_t{getLocalAddress()}; }
+ip6_addr_t AsyncClient::getRemoteAddress6() const {
+  ip6_addr_t zero;
+  ip6_addr_set_zero(&zero);
+  return zero;
+}
+ip6_addr_t AsyncClient::getLocalAddress6() const { return getRemoteAddress6(); }
+IPAddress AsyncClient::remoteIP6() const { return remoteIP(); }
+IPAddress AsyncClient::localIP6() const { return localIP(); }
+IPAddress AsyncClient::remoteIP() const { return IPAddress(getRemoteAddress()); }
+IPAddress AsyncClient::localIP() const { return IPAddress(getLocalAddress()); }
+
+tcp_pcb* AsyncClient::pcb() {
+  twin::Device::Impl* d = implOf(_device);
+  if (!d) return nullptr;
+  Lock lk(d->net);
+  return reinterpret_cast<tcp_pcb*>(_conn);  // opaque: never dereferenced
+}
 
 void AsyncClient::onConnect(AcConnectHandler cb, void* arg) { _connect_cb = std::move(cb); _connect_cb_arg = arg; }
 void AsyncClient::onDisconnect(AcConnectHandler cb, void* arg) { _discard_cb = std::move(cb); _discard_cb_arg = arg; }
 void AsyncClient::onAck(AcAckHandler cb, void* arg) { _sent_cb = std::move(cb); _sent_cb_arg = arg; }
 void AsyncClient::onError(AcErrorHandler cb, void* arg) { _error_cb = std::move(cb); _error_cb_arg = arg; }
 void AsyncClient::onData(AcDataHandler cb, void* arg) { _recv_cb = std::move(cb); _recv_cb_arg = arg; }
+void AsyncClient::onPacket(AcPacketHandler cb, void* arg) { _pb_cb = std::move(cb); _pb_cb_arg = arg; }
 void AsyncClient::onTimeout(AcTimeoutHandler cb, void* arg) { _timeout_cb = std::move(cb); _timeout_cb_arg = arg; }
 void AsyncClient::onPoll(AcConnectHandler cb, void* arg) { _poll_cb = std::move(cb); _poll_cb_arg = arg; }
+
+// Gives len bytes back to the receive window of this client's connection (ack, ackPacket).
+static void reopenWindow(twin::Device::Impl* d, Conn*& cOut, uint64_t& idOut, bool& resume, size_t len, Conn* c) {
+  cOut = c;
+  if (!c) return;
+  c->rxUnacked = c->rxUnacked > len ? c->rxUnacked - uint32_t(len) : 0;
+  resume = c->rxUnacked < d->profile.recvWindow;
+  idOut = c->id;
+}
 
 size_t AsyncClient::ack(size_t len) {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return 0;
-  Conn* c;
+  Conn* c = nullptr;
   uint64_t id = 0;
   bool resume = false;
   {
     Lock lk(d->net);
     if (len > _rx_ack_len) len = _rx_ack_len;
     _rx_ack_len -= uint32_t(len);
-    c = _conn;
-    if (c) {
-      c->rxUnacked = c->rxUnacked > len ? c->rxUnacked - uint32_t(len) : 0;
-      resume = c->rxUnacked < d->profile.recvWindow;
-      id = c->id;
-    }
+    reopenWindow(d, c, id, resume, len, _conn);
   }
   if (resume && len) d->withConn(c, id, [d](Conn* fc) { d->startReading(fc); });
   return len;
+}
+
+void AsyncClient::ackPacket(struct pbuf* pb) {
+  if (!pb) return;
+  size_t len = pb->len;
+  if (twin::Device::Impl* d = implOf(_device)) {
+    Conn* c = nullptr;
+    uint64_t id = 0;
+    bool resume = false;
+    {
+      Lock lk(d->net);
+      reopenWindow(d, c, id, resume, len, _conn);
+    }
+    if (resume && len) d->withConn(c, id, [d](Conn* fc) { d->startReading(fc); });
+  }
+  pbuf_free(pb);
 }
 
 const char* AsyncClient::errorToString(int8_t error) {
@@ -719,44 +1166,82 @@ const char* AsyncClient::errorToString(int8_t error) {
     case ERR_WOULDBLOCK: return "Operation would block";
     case ERR_USE: return "Address in use";
     case ERR_ALREADY: return "Already connected";
-    case ERR_ISCONN: return "Already connected";
     case ERR_CONN: return "Not connected";
     case ERR_IF: return "Low-level netif error";
     case ERR_ABRT: return "Connection aborted";
     case ERR_RST: return "Connection reset";
     case ERR_CLSD: return "Connection closed";
     case ERR_ARG: return "Illegal argument";
-    default: return "Unknown error";
+    case twin::kErrDnsFailed: return "DNS failed";
+    default: return "UNKNOWN";
   }
 }
 
-const char* AsyncClient::stateToString() {
+const char* AsyncClient::stateToString() const {
   switch (state()) {
     case CLOSED: return "Closed";
     case LISTEN: return "Listen";
+    case SYN_SENT: return "SYN Sent";
+    case SYN_RCVD: return "SYN Received";
     case ESTABLISHED: return "Established";
-    case FIN_WAIT_1: return "Fin Wait 1";
-    default: return "Unknown";
+    case FIN_WAIT_1: return "FIN Wait 1";
+    case FIN_WAIT_2: return "FIN Wait 2";
+    case CLOSE_WAIT: return "Close Wait";
+    case CLOSING: return "Closing";
+    case LAST_ACK: return "Last ACK";
+    case TIME_WAIT: return "Time Wait";
+    default: return "UNKNOWN";
   }
+}
+
+int8_t AsyncClient::_recv(tcp_pcb*, pbuf* pb, int8_t) {
+  if (!implOf(_device)) {
+    pbuf_free(pb);
+    return ERR_CONN;
+  }
+  while (pb) {
+    pbuf* b = pb;
+    pb = b->next;
+    b->next = nullptr;
+    _twinRecv(static_cast<uint8_t*>(b->payload), b->len);  // onPacket gets its own copy
+    pbuf_free(b);
+  }
+  return ERR_OK;
 }
 
 // -- dispatch (async_tcp only), in the shape of AsyncTCP's private callbacks --
 
-void AsyncClient::_recv(uint8_t* data, size_t len) {
+void AsyncClient::_twinRecv(uint8_t* data, size_t len) {
   _rx_last_packet = millis();
   _ack_pcb = true;
+  twin::Device::Impl* d = implOf(_device);
+  if (_pb_cb) {
+    // onPacket: the handler owns a copy; its bytes stay out of the receive window until
+    // ackPacket(). Counted before the call, which may ackPacket() at once.
+    pbuf* p = pbufCopy(data, len);
+    if (!p) {
+      d->log(twin::LogLevel::Error, "AsyncClient: out of host memory for a pbuf; connection aborted");
+      abort();
+      return;
+    }
+    {
+      Lock lk(d->net);
+      if (_conn) _conn->rxUnacked += uint32_t(len);
+    }
+    _pb_cb(_pb_cb_arg, this, p);
+    return;
+  }
   if (_recv_cb) _recv_cb(_recv_cb_arg, this, data, len);
   // Like AsyncTCP's _recv, this reads the client after the callback: deleting the client
   // inside its own onData is a use-after-free on the board, and so it is here.
   if (!_ack_pcb) {
-    twin::Device::Impl* d = implOf(_device);
     Lock lk(d->net);
     _rx_ack_len += uint32_t(len);
     if (_conn) _conn->rxUnacked += uint32_t(len);
   }
 }
 
-void AsyncClient::_sent(size_t len) {
+void AsyncClient::_twinSent(size_t len) {
   uint32_t now = millis();
   uint32_t tx;
   {
@@ -769,13 +1254,13 @@ void AsyncClient::_sent(size_t len) {
   if (_sent_cb) _sent_cb(_sent_cb_arg, this, len, now - tx);
 }
 
-void AsyncClient::_poll() {
+void AsyncClient::_twinPoll() {
   uint32_t now = millis();
   uint32_t tx, lastAck, ackTimeout, rxTimeout;
   twin::Device::Impl* d = implOf(_device);
   {
     Lock lk(d->net);
-    if (!_conn) return;
+    if (!_conn || _conn->state != Conn::State::Open) return;  // no poll before the handshake
     tx = _tx_last_packet;
     lastAck = _rx_last_ack;
     ackTimeout = _ack_timeout;
@@ -797,7 +1282,17 @@ void AsyncClient::_poll() {
   if (_poll_cb) _poll_cb(_poll_cb_arg, this);
 }
 
-void AsyncClient::_fin() { close(); }
+void AsyncClient::_twinConnected() {
+  // AsyncTCP's _connected: the idle and ack clocks start now.
+  twin::Device::Impl* d = implOf(_device);
+  {
+    Lock lk(d->net);
+    _tx_last_packet = 0;
+    _rx_last_ack = 0;
+  }
+  _rx_last_packet = millis();
+  if (_connect_cb) _connect_cb(_connect_cb_arg, this);
+}
 
 void AsyncClient::_error(int8_t err) {
   if (_error_cb) _error_cb(_error_cb_arg, this, err);
@@ -806,14 +1301,21 @@ void AsyncClient::_error(int8_t err) {
 
 // ---------------- AsyncServer ----------------
 
+static IPAddress ipOf(const ip_addr_t& a) {
+  return a.type == IPADDR_TYPE_V6 ? IPAddress() : IPAddress(a.u_addr.ip4.addr);
+}
+
+AsyncServer::AsyncServer(ip_addr_t addr, uint16_t port) : _port(port), _addr(ipOf(addr)) {
+  _device = twin::contextDevice();
+}
 AsyncServer::AsyncServer(IPAddress addr, uint16_t port) : _port(port), _addr(addr) {
-  _device = twin::currentDevice();
+  _device = twin::contextDevice();
 }
 AsyncServer::AsyncServer(uint16_t port) : AsyncServer(IPAddress(), port) {}
 AsyncServer::~AsyncServer() { end(); }
 
 void AsyncServer::onClient(AcConnectHandler cb, void* arg) {
-  twin::Device::Impl* d = implOf(_device ? _device : twin::currentDevice());
+  twin::Device::Impl* d = implOf(_device ? _device : twin::contextDevice());
   if (d) {
     Lock lk(d->net);
     _connect_cb = std::move(cb);
@@ -824,10 +1326,8 @@ void AsyncServer::onClient(AcConnectHandler cb, void* arg) {
   }
 }
 
-static void listenerClosed(uv_handle_t* h) { delete static_cast<twin::Listener*>(h->data); }
-
 void AsyncServer::begin() {
-  if (!_device) _device = twin::currentDevice();
+  if (!_device) _device = twin::contextDevice();
   twin::Device::Impl* d = implOf(_device);
   if (!d) return;
   {
@@ -849,42 +1349,16 @@ void AsyncServer::begin() {
     auto* l = new twin::Listener();
     l->dev = d;
     l->firmwarePort = _port;
-    uv_tcp_init(&d->loop, &l->handle);
-    l->handle.data = l;
     uint16_t hostPort;
     {
       Lock lk(d->net);
       auto it = d->portMap.find(_port);
       hostPort = it != d->portMap.end() ? it->second : (d->portMap.empty() ? d->profile.hostPort : 0);
     }
-    sockaddr_in sa;
-    uv_ip4_addr("127.0.0.1", hostPort, &sa);
-    int rc = uv_tcp_bind(&l->handle, reinterpret_cast<const sockaddr*>(&sa), 0);
-#if defined(__linux__) || defined(__APPLE__)
-    if (rc == 0 && d->profile.mss) {
-      uv_os_fd_t fd;
-      if (uv_fileno(reinterpret_cast<uv_handle_t*>(&l->handle), &fd) == 0) {
-        int mss = int(d->profile.mss);
-        setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss);
-      }
-    }
-#endif
-    if (rc == 0) {
-      rc = uv_listen(reinterpret_cast<uv_stream_t*>(&l->handle), 16, [](uv_stream_t* s, int status) {
-        auto* l = static_cast<twin::Listener*>(s->data);
-        twin::CpuScope cpuScope;
-        if (status == 0 && !l->closing) l->dev->acceptOne(l);
-      });
-    }
-    if (rc != 0) {
-      error = std::string("listen on 127.0.0.1:") + std::to_string(hostPort) + " failed: " + uv_strerror(rc);
-      uv_close(reinterpret_cast<uv_handle_t*>(&l->handle), listenerClosed);
+    if (!d->listenOn(l, hostPort, error)) {
+      l->dead = true;  // its socket is closing: the close callback frees it
       return;
     }
-    sockaddr_storage ss;
-    int len = sizeof ss;
-    uv_tcp_getsockname(&l->handle, reinterpret_cast<sockaddr*>(&ss), &len);
-    l->hostPort = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
     d->listeners.push_back(l);
     {
       Lock lk(d->net);
@@ -894,6 +1368,8 @@ void AsyncServer::begin() {
       d->boundPorts.push_back(l->hostPort);
     }
     d->counters.serversListening++;
+    // Network down: the port is bound and known, and refuses until the network is up.
+    if (!d->netUp.load()) d->suspendListener(l);
   });
   if (!error.empty()) d->log(twin::LogLevel::Error, "AsyncServer::begin: " + error);
 }
@@ -916,25 +1392,24 @@ void AsyncServer::end() {
       twin::eraseOne(d->boundPorts, l->hostPort);
     }
     twin::eraseOne(d->listeners, l);
-    l->closing = true;
-    // uv_close closes the socket now (the port is free when end() returns); the Listener's
-    // memory goes in the close callback.
-    uv_close(reinterpret_cast<uv_handle_t*>(&l->handle), listenerClosed);
+    // The socket closes now (the port is free when end() returns); the Listener's memory goes
+    // in the close callback (or on a later turn when the network was down).
+    d->retireListener(l);
     d->counters.serversListening--;
   });
 }
 
 void AsyncServer::setNoDelay(bool nodelay) { _noDelay = nodelay; }
-bool AsyncServer::getNoDelay() { return _noDelay; }
+bool AsyncServer::getNoDelay() const { return _noDelay; }
 
-uint8_t AsyncServer::status() {
+uint8_t AsyncServer::status() const {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return CLOSED;
   Lock lk(d->net);
   return _listener ? LISTEN : CLOSED;
 }
 
-uint16_t AsyncServer::boundPort() {
+uint16_t AsyncServer::boundPort() const {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return 0;
   Lock lk(d->net);

@@ -30,6 +30,9 @@ thread_local Role tlsRole = Role::None;
 thread_local int tlsCpuHeld = 0;
 thread_local int tlsCpuDepth = 0;
 thread_local std::string tlsSerialLine;
+// Set on the loop task while it destroys the firmware: checkTaskStop() then returns instead of
+// unwinding (a destructor must not throw).
+thread_local bool tlsNoUnwind = false;
 const auto processStart = std::chrono::steady_clock::now();
 }  // namespace
 
@@ -144,7 +147,7 @@ void Device::Impl::log(LogLevel lvl, const std::string& line) {
 
 void Device::Impl::loopMain() {
   setThreadIdentity(this, Role::Loop);
-  counters.threadsAlive++;
+  // threadsAlive: counted by start(), before the thread existed.
   cpuTake();
   // The firmware's globals are constructed on the loop task, before setup(), as a sketch's
   // static objects are constructed before the board calls setup().
@@ -161,7 +164,7 @@ void Device::Impl::loopMain() {
   {
     std::lock_guard<std::mutex> lk(loopMu);
     setupDone = true;
-    setupOk = ok;
+    setupOk = ok && !(exited && stoppingFlag);  // a stop that unwound setup(): start() fails
   }
   loopCv.notify_all();
 
@@ -199,8 +202,11 @@ void Device::Impl::loopMain() {
     cpuTake();
   }
   // Stopping: destroy the firmware here, on its own task, while async_tcp still runs (its
-  // servers' end() needs it). Posted work that never ran is dropped and counted.
+  // servers' end() needs it). Posted work that never ran is dropped and counted. A destructor
+  // that waits (delay) must not be unwound: blocking calls just return from here on.
+  tlsNoUnwind = true;
   firmware.reset();
+  tlsNoUnwind = false;
   {
     std::lock_guard<std::mutex> lk(loopMu);
     counters.droppedPosts += int64_t(loopPosts.size());
@@ -225,7 +231,10 @@ Device::~Device() {
 
 bool Device::start() {
   Impl* d = _impl;
-  std::lock_guard<std::mutex> g(d->stopMu);
+  // stopMu is held while the threads start, not while setup() runs: a stop() from another thread
+  // may interrupt a setup() that never returns (a sketch waiting forever for WiFi), as a reset
+  // interrupts a board.
+  std::unique_lock<std::mutex> g(d->stopMu);
   if (d->running || d->stopped) {
     d->lastError = d->stopped ? "device already stopped" : "device already running";
     return false;
@@ -270,15 +279,20 @@ bool Device::start() {
     std::lock_guard<std::mutex> lk(gDevicesMu);
     gDevices.push_back(d);
   }
+  d->counters.threadsAlive += 2;  // async_tcp and loopTask, each uncounted when it ends
   d->netThread = std::thread([d] { d->netMain(); });
   d->loopThread = std::thread([d] { d->loopMain(); });
+  g.unlock();
   bool ok;
   {
     std::unique_lock<std::mutex> lk(d->loopMu);
     d->loopCv.wait(lk, [&] { return d->setupDone; });
     ok = d->setupOk;
   }
-  if (!ok) d->lastError = "firmware could not be constructed";
+  if (!ok) {
+    std::lock_guard<std::mutex> g2(d->stopMu);
+    d->lastError = d->stoppingFlag ? "stopped before setup() returned" : "firmware could not be constructed";
+  }
   return ok;
 }
 
@@ -420,7 +434,9 @@ bool stopping() { return tlsDev && tlsDev->stoppingFlag.load(); }
 
 bool checkTaskStop() {
   if (!stopping()) return false;
-  if (tlsRole == Role::Task) throw TaskExit{};
+  // The loop task unwinds too: a setup() or loop() spinning on delay() (waiting for WiFi, for a
+  // queue) would otherwise never end. loopMain() catches it; async_tcp just gets true.
+  if ((tlsRole == Role::Task || tlsRole == Role::Loop) && !tlsNoUnwind) throw TaskExit{};
   return true;
 }
 

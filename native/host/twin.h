@@ -31,9 +31,10 @@ namespace twin {
 // All defaults in one place, each with its reason.
 struct Profile {
   std::string name = "esp32";
-  // Concurrent TCP connections (lwIP CONFIG_LWIP_MAX_ACTIVE_TCP, default 16). Beyond it, new
-  // connections are left unanswered in the listen backlog until a slot frees, as lwIP drops
-  // the SYN of a connection it cannot allocate a pcb for (the client retries).
+  // Concurrent TCP connections (lwIP CONFIG_LWIP_MAX_ACTIVE_TCP, default 16), accepted and
+  // client-side (AsyncClient::connect) alike. Beyond it, new incoming connections are left
+  // unanswered in the listen backlog until a slot frees, as lwIP drops the SYN of a connection
+  // it cannot allocate a pcb for (the client retries); AsyncClient::connect returns false.
   uint32_t maxConnections = 16;
   // Per-connection TCP send window in bytes (lwIP TCP_SND_BUF default 5760 = 4 * MSS).
   uint32_t sendWindow = 5760;
@@ -90,7 +91,7 @@ class Firmware {
 using FirmwareFactory = std::function<std::unique_ptr<Firmware>()>;
 
 struct Counters {
-  std::atomic<int64_t> connectionsOpen{0};    // accepted, not yet closed sockets
+  std::atomic<int64_t> connectionsOpen{0};    // open sockets, accepted and client-side
   std::atomic<int64_t> connectionsTotal{0};   // accepted since start
   std::atomic<int64_t> connectionsDeferred{0};// accepts held back by maxConnections
   std::atomic<int64_t> clientsAlive{0};       // AsyncClient objects of this device alive
@@ -236,8 +237,9 @@ void log(LogLevel lvl, const std::string& line);
 // log and waits. Returns 0 when d is null or stopping, else a task id > 0.
 struct TaskExit {};
 uint64_t startTask(Device* d, std::function<void()> fn, const std::string& name);
-// On a firmware task: throws TaskExit when the device is stopping (the loop task and async_tcp
-// get false instead, and carry on to their own stop paths).
+// On a firmware task or the loop task: throws TaskExit when the device is stopping (the loop task
+// catches it and goes on to destroy the firmware, where it no longer throws). async_tcp gets
+// true instead and carries on to its own stop path. False while the device is not stopping.
 bool checkTaskStop();
 
 // ESP.restart(): asks the device's embedder to restart the board. The firmware is destroyed
@@ -246,13 +248,6 @@ bool checkTaskStop();
 // it does not return (it waits for the stop, then unwinds as TaskExit); on async_tcp it
 // returns and the restart follows.
 void requestRestart();
-
-// The device's network link, for the harness's WiFi faults (twin_wifi.h). Callable from any thread.
-// resetAllConnections: every accepted or connected socket of the device is aborted with RST; each
-// AsyncClient sees it as a peer reset on async_tcp (onError(ERR_RST), then onDisconnect).
-// setNetworkUp(dev, false): while down, new connections are refused and client connect() fails.
-void resetAllConnections(Device* dev);
-void setNetworkUp(Device* dev, bool up);
 
 // Firmware-side helpers (callable on device threads).
 bool postToLoop(std::function<void()> fn);
@@ -266,5 +261,28 @@ void* heapAllocIn(Device* d, size_t n);
 // Returns once the async_tcp thread of the calling thread's device (off device threads: of
 // every running device) has finished the dispatch it was running. Inline on async_tcp.
 void networkBarrier();
+
+// ---------------- network switches (the WiFi layer; the harness) ----------------
+//
+// Both may be called from any thread, d's own device threads included. Off async_tcp they post
+// to it and return once it has done the work (the callbacks they cause have run); on async_tcp
+// they work inline. A null d, or a device not running, is ignored (setNetworkUp still records
+// the state, applied when the device's servers begin).
+
+// Resets every open connection of d, accepted and client-side (connecting ones too), as if
+// each peer had sent a RST: each AsyncClient gets onError(ERR_RST) then onDisconnect, on
+// async_tcp, exactly once; each socket is closed with a RST toward its peer. Host-name lookups
+// under way are not touched (they fail on their own).
+void resetAllConnections(Device* d);
+// The device's network (WiFi) up or down. While down, each listening socket is closed, so a
+// peer connecting to the device's port is refused at once (ECONNREFUSED: what a peer on
+// loopback sees of a host that is not there; a LAN peer would time out instead): AsyncServer
+// keeps its port and status() LISTEN, and listens on the same host port again when the network
+// is up (if another process took that port meanwhile, an error is logged and the server stays
+// deaf). AsyncClient::connect returns false while down. Existing connections keep their state
+// (the WiFi layer calls resetAllConnections() to drop them). Devices start with the network up.
+void setNetworkUp(Device* d, bool up);
+// The state setNetworkUp() last recorded (false for a null d).
+bool networkUp(Device* d);
 
 }  // namespace twin

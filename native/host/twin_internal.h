@@ -5,21 +5,28 @@
 //                      whichever device thread is "running". Given up while blocking (delay,
 //                      yield, a contended core mutex, waiting for async_tcp). Unused when dual-core.
 //  2. Impl::net        like lwIP's core lock: guards every Conn<->AsyncClient link, Conn tx/rx
-//                      accounting, the listener table. Held for short, callback-free sections only.
-//  3. Impl::taskMu     guards the queue of work posted to async_tcp.
+//                      accounting and state, the listener table, the port map, the pending
+//                      host-name lookups (Impl::lookups, AsyncClient::_lookup). Held for short,
+//                      callback-free sections only.
+//  3. Impl::taskMu     guards the queue of work posted to async_tcp and Impl::netClosed; held
+//                      across uv_async_send (so no post can reach a closed wake handle).
 //  4. Impl::loopMu     guards the loop task's post queue and wakes the loop task.
 //  5. Impl::stopWaitMu with stopCv: wakes sleepMs() waiters when the device starts stopping.
 //  6. Impl::tasksMu    guards the firmware task list. Impl::stateMu guards the per-device states.
 // Outside a device: Impl::stopMu (start/stop callers) is taken before gDevicesMu (twin.cpp: the
 // list of running devices, held by networkBarrier() while it waits on each async_tcp).
+// Lock-free: Impl::netUp (atomic; setNetworkUp() writes it, async_tcp applies it).
 //
-// Threads: "async_tcp" owns the uv loop and every uv handle (Conn::handle, Listener::handle,
+// Threads: "async_tcp" owns the uv loop and every uv handle (Conn::handle, Listener::sock,
 // timers); only it touches them. "loop" runs the firmware. Other threads reach async_tcp only
 // through Impl::postNet() / Impl::runOnNet() (uv_async_send is the one thread-safe uv call).
 //
-// Lifetimes: a Conn is created on async_tcp when a connection is accepted and freed in its
-// uv_close callback on async_tcp; AsyncClient::_conn points to it only while attached (under
-// net). A Listener likewise lives from AsyncServer::begin() to the close callback after end().
+// Lifetimes: a Conn is created on async_tcp when a connection is accepted or a client connects,
+// and freed in its uv_close callback on async_tcp; AsyncClient::_conn points to it only while
+// attached (under net). A Listener lives from AsyncServer::begin() to after end(): freed by the
+// close callback of its last socket, or on a later turn of async_tcp when it had none (network
+// down). Its socket (a separate allocation, freed by its own close callback) is closed and a new
+// one opened on the same port when the network goes down and up (setNetworkUp).
 #pragma once
 #include <uv.h>
 
@@ -67,23 +74,28 @@ struct Conn {
   uint32_t rxUnacked = 0;
   bool reading = false;     // async_tcp only
   bool noDelay = false;
-  enum class State : uint8_t { Open, Closing, Aborting, Closed } state = State::Open;
+  // net. Connecting: a client-side connection waiting for its handshake (SYN_SENT).
+  enum class State : uint8_t { Connecting, Open, Closing, Aborting, Closed } state = State::Open;
   bool handleClosing = false;  // async_tcp only: uv_close issued
   bool writeFailed = false;    // net: a write failed; reported by a posted task
   bool flushPosted = false;    // net: a flush task is queued
   IPAddress remoteIp, localIp;
   uint16_t remotePort = 0, localPort = 0;
   uint64_t id = 0;
+  uv_connect_t connectReq;  // async_tcp: the pending connect of a client-side connection
 };
 
 struct Listener {
-  uv_tcp_t handle;
   Device::Impl* dev = nullptr;
   AsyncServer* server = nullptr;  // net: null once end() ran
   uint16_t firmwarePort = 0;
-  uint16_t hostPort = 0;
-  bool deferred = false;          // async_tcp: a connection waits for a free slot
-  bool closing = false;
+  uint16_t hostPort = 0;          // set once bound; kept across network down/up
+  // async_tcp only:
+  uv_tcp_t* sock = nullptr;       // the listening socket (data -> this); null: none (network down)
+  int socksClosing = 0;           // closed sockets whose uv_close callback is pending
+  bool deferred = false;          // a connection waits for a free slot
+  bool suspended = false;         // no socket because the network is down; listens again when up
+  bool dead = false;              // ended: freed once no socket of it remains
 };
 
 struct Device::Impl {
@@ -114,7 +126,16 @@ struct Device::Impl {
 
   std::mutex taskMu;
   std::vector<std::function<void()>> netTasks;
+  bool netClosed = false;  // taskMu: shutdownNet() began closing the loop; posts are refused
   std::atomic<bool> netStopping{false};
+
+  // The device's network (setNetworkUp): while false, listeners are closed (peers are refused)
+  // and client connects fail. Existing connections are not touched.
+  std::atomic<bool> netUp{true};
+  // Pending host-name lookups (net): lookup id -> client. The posted failure finds its client
+  // here; ~AsyncClient/close()/abort() remove it first.
+  std::map<uint64_t, AsyncClient*> lookups;
+  uint64_t nextLookupId = 1;  // net
 
   // loop task
   std::mutex loopMu;
@@ -158,7 +179,8 @@ struct Device::Impl {
 
   // --- async_tcp side ---
   void netMain();
-  void postNet(std::function<void()> fn);
+  // Queues fn for async_tcp. False (fn dropped) once shutdownNet() has begun.
+  bool postNet(std::function<void()> fn);
   // Runs fn on async_tcp and waits for it (inline when already there). Gives up the CPU
   // while waiting. False if async_tcp is gone.
   bool runOnNet(const std::function<void()>& fn);
@@ -191,6 +213,19 @@ struct Device::Impl {
   void acceptOne(Listener* l);
   void maybeResumeAccepts();
   void shutdownNet();
+  // Listening sockets (async_tcp): open one for l on port (0: ephemeral), close it, and the
+  // network down/up transitions of a listener.
+  bool listenOn(Listener* l, uint16_t port, std::string& error);
+  void closeListenerSock(Listener* l);
+  void suspendListener(Listener* l);
+  void resumeListener(Listener* l);
+  // A listener that end() or shutdownNet() removed: freed now or once its socket is closed.
+  void retireListener(Listener* l);
+  // Client side (async_tcp): starts connecting `client` to addr:port (IPv4, network order).
+  bool connectOut(AsyncClient* client, uint32_t addr, uint16_t port);
+  // Network switches (async_tcp): every connection reset; listeners follow netUp.
+  void resetConnections();
+  void applyNetworkState();
 
   // --- loop task side ---
   void loopMain();
@@ -199,14 +234,26 @@ struct Device::Impl {
 };
 
 // The twin's access to AsyncClient/AsyncServer internals (callers hold Impl::net).
+// The dispatch calls (recv ... error) run on async_tcp without the lock.
 struct Access {
   static void attach(AsyncClient* c, Conn* conn) { c->_conn = conn; }
   static void detach(AsyncClient* c) { c->_conn = nullptr; }
+  static bool attached(AsyncClient* c) { return c->_conn != nullptr || c->_lookup != 0; }
+  static void clearLookup(AsyncClient* c) { c->_lookup = 0; }
   static void setRxLast(AsyncClient* c, uint32_t t) { c->_rx_last_packet = t; }
   static void setAckTimeout(AsyncClient* c, uint32_t ms) { c->_ack_timeout = ms; }
   static AcConnectHandler connectCb(AsyncServer* s) { return s->_connect_cb; }
   static void* connectArg(AsyncServer* s) { return s->_connect_cb_arg; }
+  static void recv(AsyncClient* c, uint8_t* data, size_t len) { c->_twinRecv(data, len); }
+  static void sent(AsyncClient* c, size_t len) { c->_twinSent(len); }
+  static void poll(AsyncClient* c) { c->_twinPoll(); }
+  static void fin(AsyncClient* c) { c->close(); }  // AsyncTCP's _fin: close our side
+  static void connected(AsyncClient* c) { c->_twinConnected(); }
+  static void error(AsyncClient* c, int8_t err) { c->_error(err); }
 };
+
+// AsyncTCP's code for a failed host-name lookup (errorToString: "DNS failed").
+constexpr int8_t kErrDnsFailed = -55;
 
 // Removes the first element equal to x, if any.
 template <class T>

@@ -532,3 +532,28 @@ TEST(arduino_world_wifi_drop_resets_live_connections) {
     delete server;
   });
 }
+
+TEST(arduino_world_wifi_events_on_a_single_core_profile) {
+  // One simulated CPU: the arduino_events task must give it up while it waits and take it only
+  // to run callbacks, or the loop task (and the callbacks) would starve.
+  gSeen.clear();
+  twin::Profile prof;
+  prof.dualCore = false;
+  Rig rig(prof);
+  REQUIRE(rig.started);
+  rig.onLoop([&] {
+    WiFi.onEvent(recordEvent);
+    WiFi.onEvent(recordInfo);  // calls WiFi.status() from the event task
+    WiFi.onEvent([](WiFiEvent_t, WiFiEventInfo_t) { delay(20); }, ARDUINO_EVENT_WIFI_STA_CONNECTED);
+    WiFi.begin("single", "password1");
+    delay(50);
+  });
+  CHECK(waitCount(ARDUINO_EVENT_WIFI_STA_GOT_IP, 1));
+  twin::wifi::drop(rig.dev());
+  CHECK(waitCount(ARDUINO_EVENT_WIFI_STA_LOST_IP, 1));
+  twin::wifi::restore(rig.dev());
+  CHECK(waitCount(ARDUINO_EVENT_WIFI_STA_GOT_IP, 2));
+  wl_status_t st = WL_NO_SHIELD;
+  rig.onLoop([&] { st = WiFi.status(); });
+  CHECK_EQ(st, WL_CONNECTED);
+}

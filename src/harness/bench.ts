@@ -210,7 +210,7 @@ export async function runBroadcastBench(options: BroadcastBenchOptions = {}): Pr
   });
   let twin: BroadcastBenchResult['twin'];
   let clientHeapPerConnection = 0;
-  const { statsUrl } = loopbackUrls(device.port);
+  const { statsUrl, wsUrl } = loopbackUrls(device.port);
   try {
     // Memory: K idle clients, after a warm-up round (first use of the client code allocates
     // more than a connection's share). One anchor client stays connected throughout: its onPoll
@@ -218,15 +218,15 @@ export async function runBroadcastBench(options: BroadcastBenchOptions = {}): Pr
     // waiting in the server's graveyard, so neither reading counts a client that is gone but not
     // yet freed.
     const anchor = new Counters();
-    await anchor.connect(device.url, 1, timeoutMs);
+    await anchor.connect(wsUrl, 1, timeoutMs);
     const warm = new Counters();
-    await warm.connect(device.url, idleClients, timeoutMs);
+    await warm.connect(wsUrl, idleClients, timeoutMs);
     await warm.close();
     await waitFor(async () => (await fetchStats(statsUrl, 3000))?.clients === 1, timeoutMs);
     const base = await settledHeap(statsUrl, timeoutMs);
     const jsBefore = await heapUsed();
     const idle = new Counters();
-    await idle.connect(device.url, idleClients, timeoutMs);
+    await idle.connect(wsUrl, idleClients, timeoutMs);
     await waitFor(async () => (await fetchStats(statsUrl, 3000))?.connected === idleClients + 1, timeoutMs);
     const withIdle = await settledHeap(statsUrl, timeoutMs);
     clientHeapPerConnection = Math.max(0, (await heapUsed()) - jsBefore) / idleClients;
@@ -237,7 +237,7 @@ export async function runBroadcastBench(options: BroadcastBenchOptions = {}): Pr
 
     // Throughput.
     const c = new Counters();
-    await c.connect(device.url, clients, timeoutMs);
+    await c.connect(wsUrl, clients, timeoutMs);
     const control = c.sockets[0]!;
     let done = false;
     control.on('message', (data: Buffer) => { if (data.toString('latin1', 0, 12) === '{"t":"done",') done = true; });

@@ -32,6 +32,22 @@ export const WS_STRESS_DEFAULTS = Object.freeze({
   maxViolations: 50,
   /** Sockets the harness may use besides its clients: the control client and /stats requests. */
   socketHeadroom: 4,
+  /** After the deadline, clients get this long to finish what they are doing (a connect, an echo
+   *  wait, a close handshake) before the run moves on to the drain without them. */
+  windDownMs: 2_000,
+  /** An interrupted run (Ctrl-C) drains, closes and settles within about this long. */
+  abortBudgetMs: 700,
+  /** A session the harness closes after the drain gets this long for the close handshake, then
+   *  it is destroyed. */
+  closeTimeoutMs: 2_000,
+  /** Each churn arrival (--churn-rate) reads for a seeded time in this range, then closes. */
+  churnSessionMs: [20, 100] as const,
+  /** Between stopping a broadcast run and starting the next (a rate step): at least this long,
+   *  and longer than the clock offset's uncertainty, so every message is told to its run by its ts. */
+  rateGapMs: 20,
+  /** One-message broadcast runs before the clients join, to bound the device clock's offset
+   *  (metrics.ts ClockSync): the best of these round trips sets the latency's uncertainty. */
+  clockRounds: 8,
   /** Defaults of the client behaviours (a scenario's client group may override each). */
   behaviour: Object.freeze({
     /** Clients join at a seeded time in [0, joinWithinMs]. */

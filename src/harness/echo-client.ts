@@ -7,6 +7,7 @@
 // Ticks ("tick N", written by the loop task) may arrive between replies: they must be
 // increasing on each connection. Every wait is bounded by opTimeoutMs.
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 import { LOOPBACK_HOST } from '../defaults.js';
 import { within } from '../time.js';
@@ -23,10 +24,32 @@ export interface EchoSessionSpec {
   opTimeoutMs: number;
   /** Live sockets, so the run can destroy stragglers. */
   sockets: Set<net.Socket>;
+  /** Asked when nothing at all came back within opTimeoutMs of the first line: true while the
+   *  device is at its connection limit, so the connection is still waiting in the listen backlog
+   *  for a free slot (as on a board: lwIP has no pcb for it), which is not a lost echo. */
+  slotBusy?: () => Promise<boolean>;
+  /** Date.now() until which a session may wait for a slot (default: opTimeoutMs, no more). */
+  waitUntil?: number;
+  /** Stops a slot wait early (the run was interrupted). */
+  halted?: () => boolean;
+  /** Echo round trips (ms), measured per line. */
+  onEcho?: (ms: number) => void;
+  /** Pause between a line's echo and the next line (default 0): holds the session open longer. */
+  lineIntervalMs?: number;
 }
 
 export interface EchoSessionResult {
   connected: boolean;
+  /** Why the connection failed (connected false): refused, reset, timeout, or another error code. */
+  connectError?: string;
+  /** TCP connect time (ms). */
+  connectMs?: number;
+  /** Connect to the device's first byte (ms): the wait for an accepted slot, if any. */
+  firstByteMs?: number;
+  /** The device was full and the session waited for a slot longer than opTimeoutMs. */
+  waitedForSlot: boolean;
+  /** It waited until waitUntil and was never served: not a fault of the firmware. */
+  gaveUpWaiting: boolean;
   linesSent: number;
   linesEchoed: number;
   ticks: number;
@@ -50,11 +73,14 @@ class LineSocket {
   bytesReceived = 0;
   error: Error | undefined;
   tickViolation: string | undefined;
+  /** performance.now() of the first byte from the device. */
+  firstByteAt: number | undefined;
 
   constructor(socket: net.Socket) {
     this.socket = socket;
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
+      this.firstByteAt ??= performance.now();
       this.bytesReceived += Buffer.byteLength(chunk);
       this.#buf += chunk;
       let nl: number;
@@ -148,17 +174,22 @@ function connect(port: number, timeoutMs: number): Promise<net.Socket | Error> {
 
 export async function runEchoSession(spec: EchoSessionSpec): Promise<EchoSessionResult> {
   const result: EchoSessionResult = {
-    connected: false, linesSent: 0, linesEchoed: 0, ticks: 0, bytesSent: 0, bytesReceived: 0, violations: [],
+    connected: false, waitedForSlot: false, gaveUpWaiting: false, linesSent: 0, linesEchoed: 0, ticks: 0, bytesSent: 0, bytesReceived: 0, violations: [],
   };
   const fail = (what: string): void => {
     result.violations.push(`${spec.id} (${spec.ending}): ${what}`);
   };
+  const t0 = performance.now();
   const s = await connect(spec.port, spec.opTimeoutMs);
   if (s instanceof Error) {
-    fail(`connect failed: ${s.message}`);
+    // A refused or timed-out connect is reported by the run as such, not as a lost echo.
+    const code = (s as NodeJS.ErrnoException).code;
+    result.connectError = code === 'ECONNREFUSED' ? 'refused' : code === 'ECONNRESET' ? 'reset' : /timed out/.test(s.message) ? 'timeout' : code ?? 'error';
     return result;
   }
   result.connected = true;
+  const connectedAt = performance.now();
+  result.connectMs = connectedAt - t0;
   spec.sockets.add(s);
   const ls = new LineSocket(s);
   const send = (text: string): void => {
@@ -169,16 +200,36 @@ export async function runEchoSession(spec: EchoSessionSpec): Promise<EchoSession
     for (const line of spec.lines) {
       send(`${line}\n`);
       result.linesSent++;
-      const got = await ls.next(spec.opTimeoutMs);
+      const sentAt = performance.now();
+      let got = await ls.next(spec.opTimeoutMs);
+      // Nothing at all from the device yet: is the connection waiting for a free slot?
+      while ('timeout' in got && ls.bytesReceived === 0 && spec.slotBusy) {
+        if (!(await spec.slotBusy())) {
+          // A slot is free now: one more op timeout to be accepted and answered.
+          got = await ls.next(spec.opTimeoutMs);
+          break;
+        }
+        result.waitedForSlot = true;
+        if (spec.halted?.() || Date.now() >= (spec.waitUntil ?? 0)) {
+          result.gaveUpWaiting = true;
+          return result;
+        }
+        got = await ls.next(Math.max(1, Math.min((spec.waitUntil ?? 0) - Date.now(), spec.opTimeoutMs)));
+      }
       if ('line' in got) {
+        // The first line of a session that waited for a slot measured the wait, not the echo.
+        if (!(result.waitedForSlot && result.linesSent === 1)) spec.onEcho?.(performance.now() - sentAt);
         if (got.line !== line) {
           fail(`echo mismatch: sent ${JSON.stringify(line)}, got ${JSON.stringify(got.line)}`);
           return result;
         }
         result.linesEchoed++;
+        if (spec.lineIntervalMs && result.linesSent < spec.lines.length && !spec.halted?.()) {
+          await new Promise((r) => setTimeout(r, spec.lineIntervalMs));
+        }
       } else {
         fail('closed' in got ? `connection closed before the echo of line ${result.linesSent}`
-          : `no echo within ${spec.opTimeoutMs} ms`);
+          : `no echo within ${spec.opTimeoutMs} ms${ls.bytesReceived === 0 ? ' (nothing ever came back on this connection, and the device had a free slot)' : ''}`);
         return result;
       }
     }
@@ -211,6 +262,7 @@ export async function runEchoSession(spec: EchoSessionSpec): Promise<EchoSession
     if (ls.error && spec.ending !== 'reset') fail(`socket error ${(ls.error as NodeJS.ErrnoException).code ?? ls.error.message}`);
     return result;
   } finally {
+    if (ls.firstByteAt !== undefined) result.firstByteMs = ls.firstByteAt - connectedAt;
     result.ticks = ls.ticks;
     result.bytesReceived = ls.bytesReceived;
     if (!s.destroyed) s.destroy();

@@ -24,6 +24,12 @@
 //   clean-stop           after stop: no AsyncClient alive, no connection open, no heap held, no
 //                        device thread (addon counters; a device process's EXIT counters)
 //   queue-bound          no client's data queue was seen above its bound (sampled from /stats)
+//   coverage             the run tested something: at least one of the scenario's clients connected
+//
+// Counts from /stats are this run's: differences from a sample taken before the run (a board's
+// counters run from its boot). A broadcast of several runs (a scenario whose stages change the
+// rate) is checked run by run: a telemetry key is epoch * EPOCH_SPAN + seq (ws-clients.ts).
+// An interrupted run (Ctrl-C) is not drained or settled: the checks that need that are skipped.
 import type { StopReport } from '../types.js';
 import type { Behaviour } from './scenario.js';
 import type { TargetKind } from './targets.js';
@@ -31,7 +37,10 @@ import type { TargetKind } from './targets.js';
 export type Invariant =
   | 'no-crash' | 'no-sanitizer-report' | 'broadcast-ran' | 'broadcast-once' | 'broadcast-in-order'
   | 'broadcast-complete' | 'broadcast-intact' | 'echo' | 'fault-close' | 'connect-disconnect'
-  | 'clean-stop' | 'queue-bound';
+  | 'clean-stop' | 'queue-bound' | 'coverage';
+
+/** Telemetry keys of broadcast run e are e * EPOCH_SPAN + seq (seq < 2^32). */
+export const EPOCH_SPAN = 2 ** 32;
 
 export interface Violation {
   invariant: Invariant | (string & {});
@@ -149,6 +158,9 @@ export interface SessionTrace {
   /** broadcast.seq in the server's reply to this session's first `stats` command (sent right after
    *  the upgrade): every later telemetry message must reach it. null without a reply. */
   seqAtJoin: number | null;
+  /** The broadcast run seqAtJoin refers to (default 0, the first). */
+  joinEpoch?: number;
+  /** Telemetry keys (epoch * EPOCH_SPAN + seq; for a single run, the seqs) in arrival order. */
   telemetry: SeqRanges;
   telemetryOverflow?: boolean;
   /** Telemetry messages that did not parse or were not exactly the broadcast size. */
@@ -177,11 +189,20 @@ export interface OracleInput {
   targetKind: TargetKind;
   /** The broadcast size in bytes (every telemetry message is exactly this long). */
   broadcastSize: number;
-  /** N: the last seq of the run (from the `stopped` reply or /stats); null if unknown. */
+  /** N: the last seq of the (last) broadcast run (from the `stopped` reply or /stats); null if unknown. */
   broadcastSent: number | null;
+  /** N of every broadcast run in order, when there were several (the last equals broadcastSent). */
+  epochs?: (number | null)[];
   sessions: SessionTrace[];
   /** /stats once every client closed (null: unreachable). */
   finalStats: ServerCounts | null;
+  /** /stats before the run: finalStats minus this is the run's own (a board counts from boot).
+   *  Absent: zeros (a device booted for the run). */
+  baseline?: ServerCounts | null;
+  /** Scenario clients, and how many of them connected at least once (absent: not checked). */
+  coverage?: { planned: number; connected: number };
+  /** The run was interrupted: no drain, no settle; the checks that need them are skipped. */
+  interrupted?: boolean;
   /** Heap allocations that failed on the device (twin counters; /stats has the core's own). */
   deviceAllocFailures: number;
   queue: { bound: number; maxSeen: number; samples: number };
@@ -215,6 +236,36 @@ export function checkStop(stop: StopReport, opts: { device?: string; heap?: bool
   return v;
 }
 
+/** finalStats minus baseline (the run's own counts); clients stay absolute. */
+export function runCounts(final: ServerCounts, baseline: ServerCounts | null | undefined): ServerCounts {
+  if (!baseline) return final;
+  const d = (a: number, b: number): number => Math.max(0, a - b);
+  return {
+    events: { connect: d(final.events.connect, baseline.events.connect), disconnect: d(final.events.disconnect, baseline.events.disconnect) },
+    clients: final.clients, connected: final.connected,
+    dropped: d(final.dropped, baseline.dropped), closedOnFull: d(final.closedOnFull, baseline.closedOnFull),
+    allocFailures: d(final.allocFailures, baseline.allocFailures),
+  };
+}
+
+/** Splits a trace of keys into per-epoch seq ranges, in arrival order; `backwards` counts ranges
+ *  of an earlier run arriving after a later run's (one run's telemetry after the next began). */
+function splitEpochs(ranges: SeqRanges): { byEpoch: Map<number, SeqRanges>; backwards: number } {
+  const byEpoch = new Map<number, SeqRanges>();
+  let maxEpoch = -1;
+  let backwards = 0;
+  for (const [a, b] of ranges) {
+    const e = Math.floor(a / EPOCH_SPAN);
+    const base = e * EPOCH_SPAN;
+    if (e < maxEpoch) backwards++;
+    maxEpoch = Math.max(maxEpoch, e);
+    let list = byEpoch.get(e);
+    if (!list) byEpoch.set(e, (list = []));
+    list.push([a - base, b - base]);
+  }
+  return { byEpoch, backwards };
+}
+
 /** Every violated invariant; empty when the run is clean. */
 export function checkInvariants(input: OracleInput): Violation[] {
   const v: Violation[] = [];
@@ -229,17 +280,20 @@ export function checkInvariants(input: OracleInput): Violation[] {
     else v.push(...checkStop(stop, { heap: true }));
   }
 
-  // Connect/disconnect balance.
-  const fs = input.finalStats;
-  if (!fs) {
+  // Connect/disconnect balance, over this run's counts.
+  const fs = input.finalStats ? runCounts(input.finalStats, input.baseline) : null;
+  const before = input.baseline?.clients ?? 0;
+  if (input.interrupted) {
+    // Not settled: nothing to compare.
+  } else if (!fs) {
     add('connect-disconnect', 'the final /stats could not be read');
   } else if (local) {
     if (fs.events.connect !== fs.events.disconnect) {
       add('connect-disconnect', `${fs.events.connect} CONNECT event(s) but ${fs.events.disconnect} DISCONNECT event(s) once every client closed`);
     }
-    if (fs.clients !== 0) add('connect-disconnect', `${fs.clients} client(s) still listed once every client closed`);
-  } else if (fs.events.connect - fs.events.disconnect !== fs.clients) {
-    add('connect-disconnect', `CONNECT ${fs.events.connect} - DISCONNECT ${fs.events.disconnect} != ${fs.clients} client(s) listed`);
+    if (fs.clients !== before) add('connect-disconnect', `${fs.clients} client(s) still listed once every client closed`);
+  } else if (fs.events.connect - fs.events.disconnect !== fs.clients - before) {
+    add('connect-disconnect', `this run: CONNECT ${fs.events.connect} - DISCONNECT ${fs.events.disconnect} != ${fs.clients - before} client(s) more listed than before it (${fs.clients} now, ${before} before)`);
   }
 
   // Queues.
@@ -247,36 +301,60 @@ export function checkInvariants(input: OracleInput): Violation[] {
     add('queue-bound', `a data queue held ${input.queue.maxSeen} messages; the bound is ${input.queue.bound}`);
   }
 
-  // Telemetry and echoes, per session.
+  // Coverage: a run in which none of the scenario's clients connected tested nothing.
+  const cov = input.coverage;
+  if (cov && cov.planned > 0 && cov.connected === 0) add('coverage', `none of the ${cov.planned} scenario client(s) connected: nothing was tested`);
+
+  // Telemetry and echoes, per session and broadcast run.
   const allocFailures = Math.max(fs?.allocFailures ?? 0, input.deviceAllocFailures);
   const dropped = fs?.dropped ?? 0;
   const N = input.broadcastSent;
+  const epochN = input.epochs ?? [N];
+  const lastEpoch = epochN.length - 1;
   if (N === null) add('broadcast-ran', 'the broadcast\'s last seq is unknown (no `stopped` reply, no /stats)');
-  else if (N === 0) add('broadcast-ran', 'the broadcast sent nothing');
+  else if (N === 0 && epochN.every((n) => !n)) add('broadcast-ran', 'the broadcast sent nothing');
   let readersFed = 0;
   for (const s of input.sessions) {
     const who = `${s.client}#${s.session}`;
-    const a = analyzeSeqs(s.telemetry);
-    if (s.wellBehaved && a.received > 0) readersFed++;
-    if (a.duplicates > 0) add('broadcast-once', `${who}: ${a.duplicates} duplicate(s) (${a.examples.join('; ')})`);
-    if (a.reorders > 0) add('broadcast-in-order', `${who}: ${a.reorders} out of order (${a.examples.join('; ')})`);
-    if (s.malformed > 0) add('broadcast-intact', `${who}: ${s.malformed} malformed telemetry message(s)${s.malformedExample ? `, e.g. ${s.malformedExample}` : ''}`);
-    // Misses: inside the trace, before it (after the join point) and, for a survivor, after it.
-    let missing = a.gaps;
-    const parts: string[] = a.gaps ? [`${a.gaps} inside ${a.first}..${a.max}`] : [];
-    if (s.seqAtJoin !== null) {
-      const firstDue = s.seqAtJoin + 1;
-      const firstGot = a.first ?? (s.survived && N !== null ? N + 1 : firstDue);
-      if (firstGot > firstDue) {
-        missing += firstGot - firstDue;
-        parts.push(`${firstGot - firstDue} after joining at seq ${s.seqAtJoin}`);
+    const { byEpoch, backwards } = splitEpochs(s.telemetry);
+    const survived = s.survived && !input.interrupted;
+    if (backwards > 0) add('broadcast-in-order', `${who}: telemetry of a broadcast run arrived after the next run's (${backwards} time(s))`);
+    const seen = [...byEpoch.keys()];
+    const lastSeen = seen.length ? Math.max(...seen) : -1;
+    const je = s.joinEpoch ?? 0;
+    const upto = survived ? Math.max(lastEpoch, lastSeen) : lastSeen;
+    let missing = 0;
+    const parts: string[] = [];
+    const multi = epochN.length > 1;
+    for (let e = Math.min(je, seen.length ? Math.min(...seen) : je); e <= upto; e++) {
+      const at = multi ? ` of run ${e + 1}` : '';
+      const a = analyzeSeqs(byEpoch.get(e) ?? []);
+      if (s.wellBehaved && a.received > 0) readersFed++;
+      if (a.duplicates > 0) add('broadcast-once', `${who}: ${a.duplicates} duplicate(s)${at} (${a.examples.join('; ')})`);
+      if (a.reorders > 0) add('broadcast-in-order', `${who}: ${a.reorders} out of order${at} (${a.examples.join('; ')})`);
+      if (e < je) continue; // received before the join point's run: nothing was due
+      const Ne = epochN[e] ?? null;
+      // Misses: inside the trace, before it (after the join point) and, when the tail is due
+      // (a survivor, or a later run's message arrived), after it.
+      missing += a.gaps;
+      if (a.gaps) parts.push(`${a.gaps} inside ${a.first}..${a.max}${at}`);
+      const tailDue = (survived && e === lastEpoch) || e < lastSeen;
+      const joinSeq = e === je ? s.seqAtJoin : 0;
+      if (joinSeq !== null) {
+        const firstDue = joinSeq + 1;
+        const firstGot = a.first ?? (tailDue && Ne !== null ? Ne + 1 : firstDue);
+        if (firstGot > firstDue) {
+          missing += firstGot - firstDue;
+          parts.push(`${firstGot - firstDue} after joining${at} at seq ${joinSeq}`);
+        }
+      }
+      if (tailDue && Ne !== null && a.max !== null && a.max < Ne) {
+        missing += Ne - a.max;
+        parts.push(`${Ne - a.max} at the end${at} (last ${a.max} of ${Ne})`);
       }
     }
-    if (s.survived && N !== null && a.max !== null && a.max < N) {
-      missing += N - a.max;
-      parts.push(`${N - a.max} at the end (last ${a.max} of ${N})`);
-    }
     if (s.telemetryOverflow) parts.push('trace overflowed');
+    if (s.malformed > 0) add('broadcast-intact', `${who}: ${s.malformed} malformed telemetry message(s)${s.malformedExample ? `, e.g. ${s.malformedExample}` : ''}`);
     const excused = s.wellBehaved ? allocFailures : allocFailures + dropped;
     if (missing > excused) {
       add('broadcast-complete', `${who} (${s.behaviour}): missed ${missing} message(s): ${parts.join(', ')}; ` +
@@ -294,7 +372,7 @@ export function checkInvariants(input: OracleInput): Violation[] {
         add('echo', `${who}: ${e.gaps} echo reply(ies) missing; the server counted ${dropped} drop(s), ${allocFailures} failed allocation(s)`);
       }
     }
-    if (s.faultClose && !s.faultClose.refused) {
+    if (s.faultClose && !s.faultClose.refused && !input.interrupted) {
       const f = s.faultClose;
       if (!f.closed) add('fault-close', `${who}: asked to be closed from the ${f.from} with ${f.code}, still open after the op timeout`);
       else if (f.closeCode !== f.code && allocFailures === 0) {
@@ -302,6 +380,6 @@ export function checkInvariants(input: OracleInput): Violation[] {
       }
     }
   }
-  if (N !== null && N > 0 && readersFed === 0) add('broadcast-ran', 'no well-behaved client received a telemetry message');
+  if (N !== null && epochN.some((n) => n) && readersFed === 0 && !input.interrupted) add('broadcast-ran', 'no well-behaved client received a telemetry message');
   return v;
 }

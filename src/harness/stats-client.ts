@@ -83,7 +83,8 @@ export class StatsSampler {
   #inFlight: Promise<void> | undefined;
   #stopped = false;
 
-  constructor(private readonly url: string, private readonly intervalMs: number, private readonly timeoutMs: number) {}
+  constructor(private readonly url: string, private readonly intervalMs: number, private readonly timeoutMs: number,
+    private readonly onSample?: (s: RefStats) => void) {}
 
   start(): void {
     const tick = (): void => {
@@ -101,6 +102,7 @@ export class StatsSampler {
       this.last = s;
       this.samples++;
       this.maxQueueDepth = Math.max(this.maxQueueDepth, deepestQueue(s));
+      this.onSample?.(s);
     }
     return s;
   }

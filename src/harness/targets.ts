@@ -63,6 +63,8 @@ export interface Target {
   injectFault(kind: FaultKind, count: number): void;
   /** Live twin counters where the target has them (a device process reports only at exit). */
   counters(): DeviceCounters | null;
+  /** Live twin counters, also of a device process (over its control channel); null for a board. */
+  liveCounters(): Promise<DeviceCounters | null>;
   /** False once the device is gone (a device process that died); a board is assumed alive. */
   alive(): boolean;
   /** Stops the device; null for a board (nothing to stop). Idempotent. */
@@ -75,8 +77,15 @@ function localUrls(port: number): { wsUrl: string; statsUrl: string } {
   return { wsUrl, statsUrl };
 }
 
+/** Options of a local target: the device's, and for a device process its safety limit. */
+export interface TargetOptions extends DeviceOptions {
+  /** A device process stops by itself after this long (--max-seconds): a safety net for a harness
+   *  that died, sized by the caller to outlast the run (PROCESS_DEVICE_DEFAULTS.maxSeconds if unset). */
+  maxSeconds?: number;
+}
+
 /** Starts (or, for a URL, just describes) a target. `options` are ignored for a URL. */
-export async function startTarget(spec: TargetSpec | LocalTargetName, options: DeviceOptions = {}): Promise<Target> {
+export async function startTarget(spec: TargetSpec | LocalTargetName, options: TargetOptions = {}): Promise<Target> {
   const t = typeof spec === 'string' ? parseTarget(spec) : spec;
   if (t.kind === 'url') {
     const url = t.url;
@@ -88,18 +97,21 @@ export async function startTarget(spec: TargetSpec | LocalTargetName, options: D
       canInjectFaults: false,
       injectFault: () => { throw new UnsupportedError('fault injection needs the in-process device (--target addon)'); },
       counters: () => null,
+      liveCounters: async () => null,
       alive: () => true,
       stop: async () => null,
     };
   }
+  const { maxSeconds, ...deviceOptions } = options;
   if (t.kind === 'addon') {
-    const device = await Device.start(options);
+    const device = await Device.start(deviceOptions);
     let report: Promise<StopReport> | undefined;
     return {
       name: 'addon', kind: 'addon', label: 'addon', port: device.port, ...localUrls(device.port),
       canInjectFaults: true,
       injectFault: (kind, count) => device.injectFault(kind, count),
       counters: () => device.counters(),
+      liveCounters: async () => device.counters(),
       alive: () => device.running,
       stop: () =>
         (report ??= device.stop().then(() => ({
@@ -107,12 +119,15 @@ export async function startTarget(spec: TargetSpec | LocalTargetName, options: D
         }))),
     };
   }
-  const device = await ProcessDevice.start({ ...options, sanitizer: t.name === 'tsan' ? 'tsan' : 'asan' });
+  const device = await ProcessDevice.start({
+    ...deviceOptions, sanitizer: t.name === 'tsan' ? 'tsan' : 'asan', ...(maxSeconds !== undefined ? { maxSeconds } : {}),
+  });
   return {
     name: t.name, kind: 'process', label: t.name, port: device.port, ...localUrls(device.port),
     canInjectFaults: false,
     injectFault: () => { throw new UnsupportedError('fault injection is not available on the device process (use --target addon)'); },
     counters: () => device.counters(),
+    liveCounters: () => (device.running ? device.readCounters().catch(() => null) : Promise.resolve(device.counters())),
     alive: () => device.running,
     stop: () => device.stop(),
   };

@@ -1,19 +1,39 @@
 // WebSocket clients of the reference firmware (firmware/ReferenceFirmware.h), built on `ws`.
 //
 // A WsSession is one connection: it records what arrived (telemetry seqs, echo replies, the seq
-// the server reported when it joined) into a SessionTrace for the oracle. runClient() plays one
-// scenario client (a ClientPlan): a loop of sessions shaped by its behaviour. Every loop is
-// bounded in count (maxSessionsPerClient) and time (the run's deadline); every wait is bounded by
-// opTimeoutMs. URLs come from the target: 127.0.0.1 for local targets, the user's URL for a board.
+// the server reported when it joined) into a SessionTrace for the oracle, and its timings (TCP
+// connect, upgrade, broadcast latency, echo round trips) into the run's metrics. runClient()
+// plays one scenario client (a ClientPlan): a loop of sessions shaped by its behaviour, from its
+// join time to its leave time (or the end). runArrival() plays one churn arrival. Every loop is
+// bounded in count (maxSessionsPerClient) and time (the deadline); every wait by opTimeoutMs.
+// URLs come from the target: 127.0.0.1 for local targets, the user's URL for a board.
+//
+// Telemetry of several broadcast runs (a scenario whose stages change the rate) is told apart by
+// its device timestamp (ctx.epochOf(ts)); a message's key in the trace is epoch * EPOCH_SPAN + seq,
+// so one run's trace is exactly the seqs (epoch 0) and the oracle splits the rest by epoch.
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 import WebSocket from 'ws';
 
 import { sleep, within } from '../time.js';
+import type { Histogram, ClockSync, TimelineRecorder } from './metrics.js';
 import type { SessionEnd, SessionTrace } from './oracle.js';
-import { SeqRecorder } from './oracle.js';
+import { EPOCH_SPAN, SeqRecorder } from './oracle.js';
 import { createRng, randInt, type Rng } from './rng.js';
 import type { Behaviour, ClientPlan, Range } from './scenario.js';
+
+/** Why a session could not open. */
+export type ConnectFailure = 'refused' | 'rejected' | 'timeout' | 'reset' | 'error';
+
+export interface RunMetrics {
+  clock: ClockSync;
+  latency: Histogram;
+  echo: Histogram;
+  connect: Histogram;
+  handshake: Histogram;
+  timeline: TimelineRecorder;
+}
 
 export interface ClientContext {
   wsUrl: string;
@@ -24,17 +44,37 @@ export interface ClientContext {
   maxSessionsPerClient: number;
   /** Date.now() after which no session starts and behaviours wind down. */
   deadline: number;
+  /** Date.now() when the client phase began (plans' times are relative to it). */
+  runStart: number;
   /** True once the run is over early (abort) or the device died. */
   halted(): boolean;
-  /** Every session, once opened (the run keeps them for faults, the drain and the oracle). */
+  /** Every session, once created (the run keeps them for faults, the drain and the oracle). */
   register(s: WsSession): void;
-  counters: { connectFailures: number; bytesReceived: number; telemetry: number; echoesSent: number };
+  /** The broadcast run a telemetry message belongs to, by its device timestamp. */
+  epochOf(ts: number): number;
+  /** The broadcast run a `stats` reply's `broadcast.runs` counter refers to. */
+  epochOfRuns(runs: number): number;
+  counters: {
+    connectFailures: number; bytesReceived: number; telemetry: number; echoesSent: number;
+    failures: Record<ConnectFailure, number>;
+  };
+  metrics: RunMetrics;
 }
 
-const TM_RE = /^\{"t":"tm","seq":(\d+),"ts":\d+,"pad":"x*"\}$/;
+const TM_RE = /^\{"t":"tm","seq":(\d+),"ts":(\d+),"pad":"x*"\}$/;
 
 function pick(rng: Rng, r: Range): number {
   return randInt(rng, r[0], r[1]);
+}
+
+function failureOf(e: Error | undefined): ConnectFailure {
+  if (!e) return 'error';
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';
+  if (/Unexpected server response/i.test(e.message)) return 'rejected';
+  if (/handshake has timed out/i.test(e.message)) return 'timeout';
+  return 'error';
 }
 
 export class WsSession {
@@ -44,37 +84,51 @@ export class WsSession {
   readonly opened: Promise<boolean>;
   /** Resolves when the connection is closed, whoever closed it. */
   readonly closed: Promise<void>;
+  /** Why it did not open (set once `opened` resolved false), and the error's message. */
+  failure: ConnectFailure | undefined;
+  failureMessage: string | undefined;
   readonly #ctx: ClientContext;
   readonly #telemetry: SeqRecorder;
   readonly #echoReplies: SeqRecorder;
+  readonly #measured: boolean;
   #socket: net.Socket | undefined;
   #isOpen = false;
   #isClosed = false;
   #expectEnd: SessionEnd | undefined;
   #echoWaiter: { n: number; resolve: (ok: boolean) => void } | undefined;
   #echoPayload = new Map<number, string>();
+  #echoSentAt = new Map<number, number>();
+  #error: Error | undefined;
   /** Control client hooks (the `started`, `stopped` and `done` replies). */
   onControl: ((msg: Record<string, unknown>) => void) | undefined;
-  /** Telemetry seq waiters (the drain). */
-  #seqWaiter: { seq: number; resolve: () => void } | undefined;
+  /** Telemetry key waiters (the drain). */
+  #seqWaiter: { key: number; resolve: () => void } | undefined;
 
   constructor(client: string, behaviour: Behaviour | 'control', wellBehaved: boolean, session: number, ctx: ClientContext) {
     this.#ctx = ctx;
     this.#telemetry = new SeqRecorder(ctx.maxRanges);
     this.#echoReplies = new SeqRecorder(ctx.maxRanges);
+    this.#measured = wellBehaved;
     this.trace = {
       client, behaviour, wellBehaved, session, seqAtJoin: null, telemetry: this.#telemetry.ranges, malformed: 0,
       survived: false, end: 'harness', closeCode: null,
     };
     const isPlain = ctx.wsUrl.startsWith('ws:');
+    const t0 = performance.now();
+    let tcpAt: number | undefined;
     this.ws = new WebSocket(ctx.wsUrl, {
       handshakeTimeout: ctx.opTimeoutMs,
       perMessageDeflate: false,
-      // Capture the TCP socket: a peer reset needs it (resetAndDestroy sends RST).
+      // Capture the TCP socket: a peer reset needs it (resetAndDestroy sends RST), and its
+      // connect event splits the connect time from the upgrade's.
       ...(isPlain ? {
         createConnection: ((opts: net.NetConnectOpts) => {
           const s = net.createConnection(opts);
           this.#socket = s;
+          s.once('connect', () => {
+            tcpAt = performance.now();
+            ctx.metrics.connect.record(tcpAt - t0);
+          });
           return s;
         }) as typeof net.createConnection,
       } : {}),
@@ -83,16 +137,25 @@ export class WsSession {
     this.opened = new Promise<boolean>((resolve) => {
       this.ws.once('open', () => {
         this.#isOpen = true;
+        const now = performance.now();
+        ctx.metrics.handshake.record(now - (tcpAt ?? t0));
+        ctx.metrics.timeline.connect();
         resolve(true);
       });
-      this.ws.once('close', () => resolve(false));
+      this.ws.once('close', () => {
+        if (!this.#isOpen) {
+          this.failure = failureOf(this.#error);
+          this.failureMessage = this.#error?.message;
+        }
+        resolve(false);
+      });
     });
     this.closed = new Promise<void>((resolve) => {
       this.ws.once('close', (code) => {
         this.#isClosed = true;
         this.#isOpen = false;
         this.trace.closeCode = code;
-        this.trace.end = this.#expectEnd ?? (this.#errored ? 'error' : 'server-close');
+        this.trace.end = this.#expectEnd ?? (this.#error ? 'error' : 'server-close');
         const f = this.trace.faultClose;
         if (f && !f.closed && !f.refused && !this.#harnessClosing) {
           f.closed = true;
@@ -103,11 +166,10 @@ export class WsSession {
         resolve();
       });
     });
-    this.ws.on('error', () => { this.#errored = true; });
+    this.ws.on('error', (e) => { this.#error ??= e; });
     this.ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
   }
 
-  #errored = false;
   #harnessClosing = false;
 
   get isOpen(): boolean {
@@ -123,6 +185,7 @@ export class WsSession {
     return this.#expectEnd !== undefined;
   }
 
+  /** The last telemetry key (epoch * EPOCH_SPAN + seq) received, 0 before any. */
   get lastSeq(): number {
     return this.#telemetry.last ?? 0;
   }
@@ -140,13 +203,16 @@ export class WsSession {
 
   #onMessage(data: Buffer, isBinary: boolean): void {
     const ctx = this.#ctx;
+    const recv = performance.now();
     ctx.counters.bytesReceived += data.length;
     if (isBinary) {
-      this.#echoReply(data.length >= 4 ? data.readUInt32BE(0) : -1, data.toString('latin1'));
+      ctx.metrics.timeline.bytes(data.length);
+      this.#echoReply(data.length >= 4 ? data.readUInt32BE(0) : -1, data.toString('latin1'), recv);
       return;
     }
     const text = data.toString('utf8');
     if (text.startsWith('{"t":"tm"')) {
+      ctx.metrics.timeline.message(data.length);
       const m = TM_RE.exec(text);
       if (!m || data.length !== ctx.broadcastSize) {
         this.trace.malformed++;
@@ -154,15 +220,23 @@ export class WsSession {
         return;
       }
       const seq = Number(m[1]);
-      this.#telemetry.push(seq);
+      const ts = Number(m[2]);
+      const epoch = ctx.epochOf(ts);
+      const key = epoch * EPOCH_SPAN + seq;
+      this.#telemetry.push(key);
       ctx.counters.telemetry++;
+      const mx = ctx.metrics;
+      // Every message updates the clock bounds; a paused reader's latency is its pause, so only
+      // well-behaved readers' latencies are recorded.
+      mx.clock.observe(epoch, seq, ts, recv, this.#measured ? [mx.latency, mx.timeline.latencyWindow] : []);
       const w = this.#seqWaiter;
-      if (w && seq >= w.seq) {
+      if (w && key >= w.key) {
         this.#seqWaiter = undefined;
         w.resolve();
       }
       return;
     }
+    ctx.metrics.timeline.bytes(data.length);
     if (text.startsWith('{')) {
       let msg: Record<string, unknown>;
       try {
@@ -173,16 +247,20 @@ export class WsSession {
         return;
       }
       if (msg.t === 'stats' && this.trace.seqAtJoin === null) {
-        const b = msg.broadcast as { seq?: unknown } | undefined;
-        if (typeof b?.seq === 'number') this.trace.seqAtJoin = b.seq;
+        const b = msg.broadcast as { seq?: unknown; runs?: unknown } | undefined;
+        if (typeof b?.seq === 'number') {
+          this.trace.seqAtJoin = b.seq;
+          const epoch = typeof b.runs === 'number' ? ctx.epochOfRuns(b.runs) : 0;
+          if (epoch !== 0) this.trace.joinEpoch = epoch;
+        }
         const w = this.#seqWaiter;
-        if (w && this.#owes(w.seq) === false) {
+        if (w && this.#owes(w.key) === false) {
           this.#seqWaiter = undefined;
           w.resolve();
         }
       } else if (msg.t === 'echo' && typeof msg.data === 'string') {
         const n = Number(/^j:(\d+):/.exec(msg.data)?.[1] ?? -1);
-        this.#echoReply(n, msg.data);
+        this.#echoReply(n, msg.data, recv);
       } else if (msg.t === 'error' && this.trace.faultClose && !this.trace.faultClose.closed) {
         this.trace.faultClose.refused = String(msg.error);
         this.#expectEnd = undefined;
@@ -190,15 +268,21 @@ export class WsSession {
       this.onControl?.(msg);
       return;
     }
-    this.#echoReply(Number(/^[ef]:(\d+):/.exec(text)?.[1] ?? -1), text);
+    this.#echoReply(Number(/^[ef]:(\d+):/.exec(text)?.[1] ?? -1), text, recv);
   }
 
-  #echoReply(n: number, payload: string): void {
+  #echoReply(n: number, payload: string, recv: number): void {
     const e = this.trace.echo;
     if (!e) return;
     const sent = this.#echoPayload.get(n);
     if (sent === undefined || sent !== payload) e.mismatches++;
     this.#echoPayload.delete(n);
+    const at = this.#echoSentAt.get(n);
+    if (at !== undefined) {
+      this.#echoSentAt.delete(n);
+      this.#ctx.metrics.echo.record(recv - at);
+      this.#ctx.metrics.timeline.echo(recv - at);
+    }
     if (n >= 1) this.#echoReplies.push(n);
     const w = this.#echoWaiter;
     if (w && n >= w.n) {
@@ -216,11 +300,13 @@ export class WsSession {
     this.send('{"cmd":"stats"}');
   }
 
-  /** Sends echo request n (kind: JSON command, plain text or binary); payload of `size` bytes. */
+  /** Sends echo request n (kind: JSON command, plain text or binary); payload of `size` bytes.
+   *  Round trips are measured for the echo behaviour (not the flood, whose replies queue). */
   sendEcho(n: number, kind: 'json' | 'text' | 'binary' | 'flood', size: number): void {
     const e = (this.trace.echo ??= { sent: 0, replies: [], timeouts: 0, mismatches: 0 });
     e.sent = n;
     this.#ctx.counters.echoesSent++;
+    if (kind !== 'flood') this.#echoSentAt.set(n, performance.now());
     if (kind === 'binary') {
       const b = Buffer.alloc(Math.max(4, size), 0x61 + (n % 26));
       b.writeUInt32BE(n, 0);
@@ -245,21 +331,22 @@ export class WsSession {
     });
   }
 
-  /** Whether message `seq` is still due to this session: false once it arrived, or when the
-   *  session joined after it was sent; undefined while the join point is unknown. */
-  #owes(seq: number): boolean | undefined {
-    if (this.lastSeq >= seq) return false;
+  /** Whether telemetry `key` is still due to this session: false once it (or a later one)
+   *  arrived, or when the session joined after it was sent; undefined while the join point is
+   *  unknown. */
+  #owes(key: number): boolean | undefined {
+    if (this.lastSeq >= key) return false;
     if (this.trace.seqAtJoin === null) return undefined;
-    return this.trace.seqAtJoin < seq;
+    return (this.trace.joinEpoch ?? 0) * EPOCH_SPAN + this.trace.seqAtJoin < key;
   }
 
-  /** Resolves when telemetry seq >= seq arrived (or is not due: the session joined after it was
+  /** Resolves when telemetry key >= key arrived (or is not due: the session joined after it was
    *  sent), the session closed, or timeoutMs passed. */
-  waitSeq(seq: number, timeoutMs: number): Promise<void> {
-    if (this.#owes(seq) === false || !this.isOpen) return Promise.resolve();
+  waitSeq(key: number, timeoutMs: number): Promise<void> {
+    if (this.#owes(key) === false || !this.isOpen) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => { this.#seqWaiter = undefined; resolve(); }, timeoutMs);
-      this.#seqWaiter = { seq, resolve: () => { clearTimeout(timer); resolve(); } };
+      this.#seqWaiter = { key, resolve: () => { clearTimeout(timer); resolve(); } };
     });
   }
 
@@ -294,53 +381,57 @@ export class WsSession {
 }
 
 /** Opens one session of a client, registers it and asks for its join point. Null if it failed. */
-async function openSession(plan: ClientPlan, n: number, ctx: ClientContext): Promise<WsSession | null> {
-  const s = new WsSession(plan.id, plan.behaviour, plan.wellBehaved, n, ctx);
+async function openSession(id: string, behaviour: Behaviour, wellBehaved: boolean, n: number, ctx: ClientContext): Promise<WsSession | null> {
+  const s = new WsSession(id, behaviour, wellBehaved, n, ctx);
   ctx.register(s);
   if (!(await s.opened)) {
     ctx.counters.connectFailures++;
+    ctx.counters.failures[s.failure ?? 'error']++;
     return null;
   }
   s.requestJoinPoint();
   return s;
 }
 
-/** Plays one scenario client until the deadline. Returns with at most one session still open
- *  (it then survives into the drain). */
-export async function runClient(plan: ClientPlan, ctx: ClientContext, t0: number): Promise<void> {
+/** Plays one scenario client from its join time until it leaves (a ramp down) or the deadline.
+ *  Returns with at most one session still open, which then survives into the drain; a client
+ *  that leaves before the deadline closes its session itself. */
+export async function runClient(plan: ClientPlan, ctx: ClientContext): Promise<void> {
   const rng = createRng(plan.seed);
-  await sleep(t0 + plan.joinAtMs - Date.now());
-  const over = (): boolean => ctx.halted() || Date.now() >= ctx.deadline;
-  const untilDeadline = (): number => ctx.deadline - Date.now();
+  await sleep(ctx.runStart + plan.joinAtMs - Date.now());
+  const leaveAt = plan.leaveAtMs === null ? Infinity : ctx.runStart + plan.leaveAtMs;
+  const end = (): number => Math.min(ctx.deadline, leaveAt);
+  const over = (): boolean => ctx.halted() || Date.now() >= end();
+  const untilEnd = (): number => end() - Date.now();
   let echoN = 0; // echo/flood requests are numbered per session
   for (let n = 1; n <= ctx.maxSessionsPerClient && !over(); n++) {
-    const s = await openSession(plan, n, ctx);
+    const s = await openSession(plan.id, plan.behaviour, plan.wellBehaved, n, ctx);
     if (!s) {
-      await sleep(Math.min(untilDeadline(), ctx.reconnectDelayMs * 4));
+      await sleep(Math.min(untilEnd(), ctx.reconnectDelayMs * 4));
       continue;
     }
     echoN = 0;
     switch (plan.behaviour) {
       case 'reader':
-        await within(untilDeadline(), s.closed);
+        await within(untilEnd(), s.closed);
         break;
       case 'silent':
         s.ws.pause();
-        await within(untilDeadline(), s.closed);
+        await within(untilEnd(), s.closed);
         break;
       case 'slow-reader':
         while (!over() && s.isOpen) {
           s.ws.pause();
-          await within(Math.min(untilDeadline(), pick(rng, plan.pauseMs)), s.closed);
+          await within(Math.min(untilEnd(), pick(rng, plan.pauseMs)), s.closed);
           s.ws.resume();
-          await within(Math.min(untilDeadline(), pick(rng, plan.readMs)), s.closed);
+          await within(Math.min(untilEnd(), pick(rng, plan.readMs)), s.closed);
         }
         break;
       case 'churn':
       case 'rst': {
         const hold = pick(rng, plan.sessionMs);
-        if (hold >= untilDeadline()) {
-          await within(untilDeadline(), s.closed); // the last session survives into the drain
+        if (hold >= untilEnd()) {
+          await within(untilEnd(), s.closed); // the last session survives into the drain
           break;
         }
         await within(hold, s.closed);
@@ -353,30 +444,46 @@ export async function runClient(plan: ClientPlan, ctx: ClientContext, t0: number
       case 'flood':
         while (!over() && s.isOpen) {
           for (let i = 0; i < plan.burst && s.isOpen; i++) s.sendEcho(++echoN, 'flood', plan.messageSize);
-          await within(Math.min(untilDeadline(), plan.intervalMs), s.closed);
+          await within(Math.min(untilEnd(), plan.intervalMs), s.closed);
         }
         break;
       case 'echo': {
         const kinds = ['json', 'text', 'binary'] as const;
         while (!over() && s.isOpen && !s.ending) {
-          const n = ++echoN;
-          s.sendEcho(n, kinds[n % 3]!, plan.messageSize);
-          const ok = await s.waitEcho(n, ctx.opTimeoutMs);
+          const k = ++echoN;
+          s.sendEcho(k, kinds[k % 3]!, plan.messageSize);
+          const ok = await s.waitEcho(k, ctx.opTimeoutMs);
           if (!ok && s.isOpen && !s.ending) {
             s.trace.echo!.timeouts++;
             break;
           }
-          await within(Math.min(untilDeadline(), plan.intervalMs), s.closed);
+          await within(Math.min(untilEnd(), plan.intervalMs), s.closed);
         }
-        if (s.isOpen && !over()) await within(untilDeadline(), s.closed);
+        if (s.isOpen && !over()) await within(untilEnd(), s.closed);
         break;
       }
     }
     if (!s.isClosed) {
-      // Still open at the deadline: it survives into the drain (or the run was halted).
-      await within(untilDeadline(), s.closed);
-      if (!s.isClosed) return;
+      await within(untilEnd(), s.closed);
+      if (!s.isClosed) {
+        // A ramp down removes this client: it closes (its tail is not due to it). At the
+        // deadline it stays open and survives into the drain.
+        if (Date.now() >= leaveAt && !ctx.halted() && leaveAt < ctx.deadline) await s.close(ctx.opTimeoutMs);
+        return;
+      }
     }
-    if (!over()) await sleep(Math.min(untilDeadline(), ctx.reconnectDelayMs));
+    if (!over()) await sleep(Math.min(untilEnd(), ctx.reconnectDelayMs));
+  }
+}
+
+/** One churn arrival: connect, upgrade, ask for the join point, read for holdMs, then close
+ *  (1000) or reset. */
+export async function runArrival(i: number, behaviour: 'churn' | 'rst', holdMs: number, ctx: ClientContext): Promise<void> {
+  const s = await openSession(`arrival-${i}`, behaviour, true, 1, ctx);
+  if (!s) return;
+  await within(Math.min(holdMs, Math.max(0, ctx.deadline - Date.now())), s.closed);
+  if (s.isOpen && !s.ending && Date.now() < ctx.deadline) {
+    if (behaviour === 'rst') s.reset();
+    else await s.close(ctx.opTimeoutMs);
   }
 }
