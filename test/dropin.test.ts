@@ -65,6 +65,22 @@ describe('ESPAsyncWebServer sketches on the drop-in', () => {
   }
 });
 
+// With TWINCORE_ESPASYNCWEBSERVER_DIR (a checkout of ESPAsyncWebServer 3.x), the same sketches also
+// build against upstream, and both verdicts are printed side by side (upstream's are its own
+// findings, not asserted; see test/upstream.test.ts).
+const upstreamDir = process.env.TWINCORE_ESPASYNCWEBSERVER_DIR;
+describe.skipIf(!upstreamDir)('the same sketches against upstream ESPAsyncWebServer', () => {
+  for (const fixture of ['dropin_led_ws', 'dropin_http_api', 'dropin_upload_ws']) {
+    it(`${fixture}: upstream and drop-in verdicts side by side (asan)`, async () => {
+      const up = await runFirmwareStress({ project: path.join(fixtures, fixture), lib: [upstreamDir!], variant: 'asan', durationMs: 3000, seed: 5 }).result;
+      const ours = await runFirmwareStress({ project: path.join(fixtures, fixture), variant: 'asan', durationMs: 3000, seed: 5 }).result;
+      const verdict = (r: typeof up) => (r.ok ? 'OK' : `FAILED (${r.invariants.filter((i) => !i.ok).map((i) => i.name).join(', ')})`);
+      console.log(`${fixture}: upstream ${verdict(up)} | twincore ${verdict(ours)}`);
+      expect(ours.ok).toBe(true);
+    }, 300_000);
+  }
+});
+
 describe('which AsyncWebServer a build uses', () => {
   const project = path.join(fixtures, 'dropin_pio_upstream');
 

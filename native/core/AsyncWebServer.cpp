@@ -293,6 +293,13 @@ AsyncWebHeader AsyncWebHeader::parse(const char* data) {
   return AsyncWebHeader(name, String(v));
 }
 
+void AsyncWebServerRequest::onDisconnect(ArDisconnectHandler fn) {
+  ArDisconnectHandler old;
+  Lock lk(_srv->_mu);
+  old.swap(_onDisconnect);
+  _onDisconnect = std::move(fn);
+}
+
 AsyncWebServerResponse* AsyncWebServerRequest::getResponse() const { return _response ? _response : _started; }
 
 bool AsyncWebServerRequest::removeHeader(const char* name) {
@@ -595,22 +602,28 @@ void AsyncWebServer::_drain(AsyncClient* except) {
   buryGrave(_mu, dead, [this](HttpConn* c) { _unrefLocked(c); });  // the net reference
 }
 
+// The caller holds a reference. Runs the request's onDisconnect function (once, no lock held).
 void AsyncWebServer::_tcpDown(HttpConn* c) {
-  Lock lk(_mu);
-  if (c->tcpDown || c->handedOff) return;
-  c->tcpDown = true;
-  c->ac = nullptr;
-  if (!c->tcpClaimed) {
-    c->tcpClaimed = true;
-    c->deleteOnExit = true;
+  ArDisconnectHandler fn;
+  {
+    Lock lk(_mu);
+    if (c->tcpDown || c->handedOff) return;
+    c->tcpDown = true;
+    c->ac = nullptr;
+    if (!c->tcpClaimed) {
+      c->tcpClaimed = true;
+      c->deleteOnExit = true;
+    }
+    if (c->req) fn.swap(c->req->_onDisconnect);
+    if (c->inList) {
+      if (c->prev) c->prev->next = c->next; else _conns = c->next;
+      if (c->next) c->next->prev = c->prev;
+      c->prev = c->next = nullptr;
+      c->inList = false;
+      _unrefLocked(c);  // the list reference (the caller holds another)
+    }
   }
-  if (c->inList) {
-    if (c->prev) c->prev->next = c->next; else _conns = c->next;
-    if (c->next) c->next->prev = c->prev;
-    c->prev = c->next = nullptr;
-    c->inList = false;
-    _unrefLocked(c);  // the list reference (the caller holds another)
-  }
+  if (fn) fn();
 }
 
 void AsyncWebServer::_closeTcp(HttpConn* c) {

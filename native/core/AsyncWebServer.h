@@ -116,6 +116,7 @@ typedef std::function<void(AsyncWebServerRequest*, const String& filename, size_
 typedef std::function<void(AsyncWebServerRequest*, uint8_t* data, size_t len, size_t index, size_t total)>
     ArBodyHandlerFunction;
 typedef std::function<bool(AsyncWebServerRequest*)> ArRequestFilterFunction;
+typedef std::function<void(void)> ArDisconnectHandler;
 typedef std::function<size_t(uint8_t* buffer, size_t maxLen, size_t index)> AwsResponseFiller;
 typedef std::function<String(const String&)> AwsTemplateProcessor;
 
@@ -483,6 +484,10 @@ class AsyncWebServerRequest {
   void addInterestingHeader(const char*) {}  // (every header is kept, as upstream 3.x does)
   void addInterestingHeader(const String&) {}
   bool isHTTP() const { return !isWebSocketUpgrade(); }
+  // Called once when the connection closes (answered or not, by either side), on the thread
+  // that closes it (async_tcp, or the task calling server.end()), with no lock held. Not for a
+  // WebSocket upgrade (the connection is the WebSocket's then).
+  void onDisconnect(ArDisconnectHandler fn);
 
   // Attributes: named values a middleware leaves for the next ones and the handler.
   void setAttribute(const char* name, const char* value) { _attr(name) = value ? value : ""; }
@@ -690,6 +695,7 @@ class AsyncWebServerRequest {
   String& _attr(const char* name);
   const String* _findAttr(const char* name) const;
   std::list<AsyncWebHeader> _attributes;  // (name, value) pairs
+  ArDisconnectHandler _onDisconnect;  // the server's _mu (set by a handler, run once by _tcpDown)
 
   AsyncWebServer* _srv;
   HttpConn* _conn;
@@ -920,6 +926,7 @@ class AsyncWebServer : public AsyncMiddlewareChain {
 }  // namespace twincore
 
 using twincore::ArBodyHandlerFunction;
+using twincore::ArDisconnectHandler;
 using twincore::ArMiddlewareCallback;
 using twincore::ArMiddlewareNext;
 using twincore::AsyncMiddleware;

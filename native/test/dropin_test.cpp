@@ -721,3 +721,25 @@ TEST(dropin_http_middleware_rewrites_and_matchers) {
   }
   CHECK_EQ(twincore::heap::held(), heap0);
 }
+
+// request->onDisconnect(fn): called once when the connection closes, answered or not.
+TEST(dropin_http_request_on_disconnect) {
+  size_t heap0 = twincore::heap::held();
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  {
+    Rig rig([calls](AsyncWebServer& server, AsyncWebSocket&) {
+      server.on("/bye", HTTP_GET, [calls](AsyncWebServerRequest* r) {
+        r->onDisconnect([calls] { (*calls)++; });
+        r->send(200, "text/plain", "bye");
+      });
+    });
+    REQUIRE(rig.port != 0);
+    CHECK_EQ(get(rig.port, "/bye").body, std::string("bye"));
+    CHECK_EQ(get(rig.port, "/bye").body, std::string("bye"));
+    auto end = Clock::now() + milliseconds(3000);
+    while (calls->load() < 2 && Clock::now() < end) std::this_thread::sleep_for(milliseconds(5));
+    CHECK_EQ(calls->load(), 2);
+  }
+  CHECK_EQ(calls->load(), 2);
+  CHECK_EQ(twincore::heap::held(), heap0);
+}
