@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <new>
 
 #include "Arduino.h"
 #include "dashboard_html.h"
@@ -302,7 +303,7 @@ bool sendableCloseCode(uint32_t code) {
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
 
-const char* const kEventNames[6] = {"connect", "disconnect", "pong", "error", "data", "ping"};
+const char* const kEventNames[6] = {"connect", "disconnect", "ping", "pong", "error", "data"};  // by AwsEventType
 
 uint32_t clampU32(uint32_t v, uint32_t lo, uint32_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 
@@ -326,18 +327,18 @@ void ReferenceFirmware::setup() {
   ws.setMaxClients(_cfg.maxClients);
   ws.setKeepAlivePeriod(uint16_t(_cfg.keepAliveSec > 65535 ? 65535 : _cfg.keepAliveSec));
   ws.setCloseClientOnQueueFull(_cfg.closeOnQueueFull);
-  ws.onEvent([this](AsyncWebSocket*, AsyncWebSocketClient* c, AwsEventType t, void*, uint8_t*, size_t) {
-    onEvent(c, t);
-  });
-  ws.onMessage([this](AsyncWebSocketClient* c, bool isText, const uint8_t* data, size_t len) {
-    onMessage(c, isText, data, len);
+  ws.onEvent([this](AsyncWebSocket*, AsyncWebSocketClient* c, AwsEventType t, void* arg, uint8_t* data, size_t len) {
+    onEvent(c, t, arg, data, len);
   });
   server.addHandler(&ws);
   server.on("/", HTTP_GET, [](AsyncWebServerRequest* r) {
-    r->send(200, "text/html; charset=utf-8", kDashboardHtml);
+    // The page is in flash: sent in place, not copied.
+    r->send(200, "text/html; charset=utf-8", reinterpret_cast<const uint8_t*>(kDashboardHtml), sizeof kDashboardHtml - 1);
   });
   server.on("/stats", HTTP_GET, [this](AsyncWebServerRequest* r) {
-    r->send(200, "application/json", statsJson().c_str(), "Cache-Control: no-store\r\n");
+    AsyncWebServerResponse* resp = r->beginResponse(200, "application/json", statsJson().c_str());
+    if (resp) resp->addHeader("Cache-Control", "no-store");
+    r->send(resp);
   });
   server.onNotFound([](AsyncWebServerRequest* r) { r->send(404, "text/plain", "Not Found\n"); });
   if (_cfg.rate) {
@@ -405,9 +406,17 @@ void ReferenceFirmware::sendTelemetryLocked(uint32_t now) {
   }
 }
 
-void ReferenceFirmware::onEvent(AsyncWebSocketClient* c, AwsEventType type) {
+void ReferenceFirmware::onEvent(AsyncWebSocketClient* c, AwsEventType type, void* arg, uint8_t* data, size_t len) {
   if (_cfg.logEvents && (type == WS_EVT_CONNECT || type == WS_EVT_DISCONNECT)) {
     Serial.printf("ws client %lu %s\n", (unsigned long)c->id(), type == WS_EVT_CONNECT ? "connected" : "disconnected");
+  }
+  if (type == WS_EVT_CONNECT) {
+    c->_tempObject = new (std::nothrow) ClientRx();
+  } else if (type == WS_EVT_DISCONNECT) {
+    delete static_cast<ClientRx*>(c->_tempObject);
+    c->_tempObject = nullptr;
+  } else if (type == WS_EVT_DATA) {
+    onData(c, *static_cast<const AwsFrameInfo*>(arg), data, len);
   }
   Lock lk(_statsMu);
   if (unsigned(type) < 6) _events[type]++;
@@ -423,20 +432,68 @@ void ReferenceFirmware::onEvent(AsyncWebSocketClient* c, AwsEventType type) {
   }
 }
 
-void ReferenceFirmware::onMessage(AsyncWebSocketClient* c, bool isText, const uint8_t* data, size_t len) {
-  bool isCommand = isText && len > 0 && data[0] == '{';
-  {
-    Lock lk(_statsMu);
-    _messages++;
-    if (isCommand) _commands++;
+void ReferenceFirmware::countMessage(bool isCommand) {
+  Lock lk(_statsMu);
+  _messages++;
+  if (isCommand) _commands++;
+}
+
+// One DATA chunk: a command is reassembled (at most maxMessage bytes) and run when complete; any
+// other message is echoed, whole when it came in one chunk, else fragment by fragment as it
+// arrives (a message refused at its first fragment, the queue being full, is skipped whole).
+void ReferenceFirmware::onData(AsyncWebSocketClient* c, const AwsFrameInfo& info, const uint8_t* data, size_t len) {
+  ClientRx* rx = static_cast<ClientRx*>(c->_tempObject);
+  if (!rx) return;  // (out of memory at CONNECT: its messages are ignored)
+  const bool first = info.num == 0 && info.index == 0;
+  const bool last = info.final && info.index + len == info.len;
+  const bool isText = info.message_opcode == WS_TEXT;
+  if (first) {
+    if (isText && len > 0 && data[0] == '{') {
+      rx->mode = ClientRx::kCommand;
+      rx->cmd.clear();
+    } else if (last) {
+      countMessage(false);
+      if (isText) {
+        c->text(reinterpret_cast<const char*>(data), len);
+      } else {
+        c->binary(data, len);
+      }
+      rx->mode = ClientRx::kIdle;
+      return;
+    } else {
+      rx->mode = ClientRx::kEcho;
+    }
   }
-  if (isCommand) {
-    command(c, reinterpret_cast<const char*>(data), len);
-  } else if (isText) {
-    c->text(reinterpret_cast<const char*>(data), len);
-  } else {
-    c->binary(data, len);
+  switch (rx->mode) {
+    case ClientRx::kCommand:
+      if (rx->cmd.size() + len > _cfg.maxMessage) {
+        rx->mode = ClientRx::kSkip;
+        rx->cmd = std::string();
+        c->close(1009, "command too big");
+        break;
+      }
+      rx->cmd.append(reinterpret_cast<const char*>(data), len);
+      if (last) {
+        rx->mode = ClientRx::kIdle;
+        countMessage(true);
+        std::string cmd;
+        cmd.swap(rx->cmd);
+        command(c, cmd.data(), cmd.size());
+      }
+      break;
+    case ClientRx::kEcho:
+      if (!c->sendFragment(first ? (isText ? WS_TEXT : WS_BINARY) : WS_CONTINUATION, last, data, len)) {
+        rx->mode = ClientRx::kSkip;
+      } else if (last) {
+        rx->mode = ClientRx::kIdle;
+        countMessage(false);
+      }
+      break;
+    case ClientRx::kSkip:
+    case ClientRx::kIdle:
+      break;
   }
+  if (last && rx->mode == ClientRx::kSkip) rx->mode = ClientRx::kIdle;
 }
 
 void ReferenceFirmware::command(AsyncWebSocketClient* c, const char* json, size_t len) {

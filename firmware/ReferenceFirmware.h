@@ -22,10 +22,14 @@
 //        1000; 1000..1003, 1007..1014 or 3000..4999), right inside the message handler
 //        ("callback", the default) or by the loop task (posted; at most kMaxPendingCloses).
 //   {"cmd":"stats"}                -> {"t":"stats", ...the /stats fields...}
-// Any other text message is echoed back unchanged as text, every binary message as binary.
+// Any other text message is echoed back unchanged as text, every binary message as binary, of
+// any size: a message that arrives in one piece is echoed whole; a longer one is streamed back as
+// it arrives, one fragment per DATA chunk (AsyncWebSocketClient::sendFragment, whose receive hold
+// bounds the memory an echo takes, whatever the message size). A command longer than maxMessage
+// closes the client with 1009 (the core keeps reading until the peer's Close, so it receives it).
 //
 // Threads and locks:
-//  - Callbacks (onEvent, onMessage, HTTP handlers) run on async_tcp; a DISCONNECT caused by a
+//  - Callbacks (onEvent, HTTP handlers) run on async_tcp; a DISCONNECT caused by a
 //    call on the loop task (textAll closing a client on a full queue, close from loop) runs on
 //    the loop task. loop() runs on the loop task.
 //  - _bcMu guards the broadcast state and the pending closes. It may be held while calling the
@@ -52,8 +56,9 @@ struct ReferenceConfig {
   uint16_t port = 80;
   // The path ESPAsyncWebServer examples and the harness (src/defaults.ts WS_PATH) use.
   std::string wsPath = "/ws";
-  // Largest reassembled message: 16 KiB fits a command or an interop payload and still leaves
-  // heap for 8 clients on a board with ~200 KB free. Tests raise it (1 MiB interop payloads).
+  // Largest command (a text message starting with '{', reassembled to be parsed): 16 KiB fits
+  // any command and still leaves heap for 8 clients on a board with ~200 KB free. Echoed
+  // messages have no limit (they are streamed back, never reassembled).
   uint32_t maxMessage = 16 * 1024;
   // ESPAsyncWebServer's ESP32 default: 8 WebSocket clients leave lwIP's 16 sockets room for HTTP.
   uint32_t maxClients = 8;
@@ -106,8 +111,16 @@ class ReferenceFirmware {
     uint32_t id;
     uint16_t code;
   };
-  void onEvent(AsyncWebSocketClient* c, AwsEventType type);
-  void onMessage(AsyncWebSocketClient* c, bool isText, const uint8_t* data, size_t len);
+  // Per-client receive state, in AsyncWebSocketClient::_tempObject from CONNECT to DISCONNECT:
+  // touched only by that client's events, which the core serialises (no lock).
+  struct ClientRx {
+    enum Mode : uint8_t { kIdle, kCommand, kEcho, kSkip };
+    Mode mode = kIdle;
+    std::string cmd;  // a command being reassembled (at most maxMessage bytes)
+  };
+  void onEvent(AsyncWebSocketClient* c, AwsEventType type, void* arg, uint8_t* data, size_t len);
+  void onData(AsyncWebSocketClient* c, const AwsFrameInfo& info, const uint8_t* data, size_t len);
+  void countMessage(bool isCommand);
   void command(AsyncWebSocketClient* c, const char* json, size_t len);
   // _bcMu held.
   void startLocked(uint32_t rate, uint32_t size, uint32_t count);

@@ -14,7 +14,7 @@ import { MERGE_FLAGS, STRESS_FLAGS, STRESS_HELP_TAIL, mergeCommand, referenceStr
 import { version } from './version.js';
 import { SERVE_DEFAULTS, parseConfigPairs, serve, type ServeOptions } from './serve.js';
 import { FirmwareBuildError, FirmwareProjectError } from './errors.js';
-import { VARIANTS, buildFirmware, type Board, type BuildResult, type Variant } from './firmware/build.js';
+import { VARIANTS, WEB_LIBRARIES, buildFirmware, type Board, type BuildResult, type Variant, type WebLibrary } from './firmware/build.js';
 import { ProcessDevice } from './process-device.js';
 import { FIRMWARE_STRESS_DEFAULTS, runFirmwareStress, type FirmwareStressResult } from './harness/firmware-stress.js';
 
@@ -316,6 +316,7 @@ interface BuildCliConfig {
   lib: string[];
   define: string[];
   json: boolean;
+  library: string;
 }
 
 const BUILD_FLAGS: readonly FlagDef<BuildCliConfig>[] = [
@@ -327,6 +328,7 @@ const BUILD_FLAGS: readonly FlagDef<BuildCliConfig>[] = [
   { flag: 'lib', key: 'lib', kind: 'list', help: 'a library folder, or a folder of libraries (repeatable)' },
   { flag: 'define', key: 'define', kind: 'list', arg: 'NAME[=VALUE]', help: 'extra -D (repeatable)' },
   { flag: 'json', key: 'json', kind: 'boolean', help: 'print the result as JSON on stdout' },
+  { flag: 'library', key: 'library', kind: 'string', choices: [...WEB_LIBRARIES], help: 'the AsyncWebServer to build against: twincore (its drop-in) or upstream (the project\'s ESPAsyncWebServer); default: upstream when the project brings it' },
 ];
 
 /** Splits a leading positional project folder off the flags (`twincore build DIR --flag`). */
@@ -343,12 +345,13 @@ async function buildCommand(args: string[], io: CliIo): Promise<number> {
     try {
       const r = await buildFirmware({
         project: dir ?? '.', variant, env: flags.env, board: flags.board as Board | undefined,
-        src: flags.src, include: flags.include, lib: flags.lib, defines: flags.define,
+        src: flags.src, include: flags.include, lib: flags.lib, defines: flags.define, library: flags.library as WebLibrary | undefined,
       });
       results.push(r);
       if (!flags.json) {
         const libs = r.project.libraries.map((l) => (l.skipped ? `${l.name} (${l.skipped})` : l.name));
-        io.stdout(`${r.project.name} [${r.project.kind}${r.project.env ? ` env:${r.project.env}` : ''}] ${variant}: ` +
+        io.stdout(`${r.project.name} [${r.project.kind}${r.project.env ? ` env:${r.project.env}` : ''}] ${variant}, ` +
+          `${r.library === 'upstream' ? 'upstream ESPAsyncWebServer' : 'twincore core (ESPAsyncWebServer drop-in)'}: ` +
           `${r.compiled ? 'built' : 'up to date'} in ${(r.ms / 1000).toFixed(1)} s -> ${r.executable}\n` +
           (libs.length ? `  libraries: ${libs.join(', ')}\n` : '') +
           (r.project.ignoredFlags.length ? `  build_flags not used on the host: ${[...new Set(r.project.ignoredFlags)].join(' ')}\n` : ''));
@@ -364,7 +367,7 @@ async function buildCommand(args: string[], io: CliIo): Promise<number> {
   }
   if (flags.json) {
     io.stdout(`${JSON.stringify(results.map((r) => ({
-      name: r.project.name, kind: r.project.kind, env: r.project.env ?? null, variant: r.variant, executable: r.executable,
+      name: r.project.name, kind: r.project.kind, env: r.project.env ?? null, variant: r.variant, library: r.library, executable: r.executable,
       compiled: r.compiled, ms: r.ms, libraries: r.project.libraries.map((l) => ({ name: l.name, dir: l.dir, skipped: l.skipped ?? null })),
     })), null, 2)}\n`);
   }

@@ -49,6 +49,7 @@ bool writeSome(AsyncClient* ac, const uint8_t* p, size_t n, uint32_t& off, size_
 
 // Under the server's _mu: drops the head of c's data queue.
 void popHead(ws::ClientState* c) {
+  c->qBytes -= uint32_t(c->q[c->qHead]->frameLength());
   c->q[c->qHead]->unref();
   c->q[c->qHead] = nullptr;
   c->qHead = uint8_t((c->qHead + 1) % kQueueLen);
@@ -77,7 +78,9 @@ bool writeSlot(AsyncClient* ac, ws::CtrlSlot& s, size_t& space, bool& wrote) {
 // ---------------------------------------------------------------------------------------------
 // Construction, configuration
 
-AsyncWebSocket::AsyncWebSocket(const char* url) : _url(url ? url : "/ws") {}
+AsyncWebSocket::AsyncWebSocket(const char* url, AwsEventHandler handler) : _url(url ? url : "/ws") {
+  if (handler) onEvent(std::move(handler));
+}
 
 AsyncWebSocket::~AsyncWebSocket() {
   end();
@@ -220,6 +223,7 @@ void AsyncWebSocket::_clearQueuesLocked(Client* c) {
     popHead(c);
   }
   c->qOff = 0;
+  c->fragOpen = false;
   c->pong.len = c->ping.len = 0;
   c->pong.off = c->ping.off = 0;
 }
@@ -360,6 +364,11 @@ void AsyncWebSocket::_emit(Client* c, AwsEventType t, void* arg, uint8_t* data, 
 // as a finished close handshake, so the _flushLocked() that follows every enqueue (or, for a
 // broadcast past its close batch, the next poll's) reports it done and the TCP is closed.
 bool AsyncWebSocket::_enqueueLocked(Client* c, ws::SharedBuffer* buf, SendStatus& st) {
+  if (c->fragOpen) {  // a fragmented message is being streamed to it: nothing may interleave
+    st.dropped++;
+    _dropped++;
+    return false;
+  }
   if (c->qCount >= kQueueLen) {
     if (c->closeOnQueueFull) {
       st.closed++;
@@ -377,6 +386,7 @@ bool AsyncWebSocket::_enqueueLocked(Client* c, ws::SharedBuffer* buf, SendStatus
   buf->ref();
   c->q[(c->qHead + c->qCount) % kQueueLen] = buf;
   c->qCount++;
+  c->qBytes += uint32_t(buf->frameLength());
   st.queued++;
   return true;
 }
@@ -420,6 +430,10 @@ bool AsyncWebSocket::_flushLocked(Client* c) {
     break;
   }
   if (wrote) ac->send();
+  if (c->rxHeld && c->qBytes <= WsDefaults::kStreamResumeBytes) {  // a stream drained: read again
+    ac->ack(c->rxHeld);
+    c->rxHeld = 0;
+  }
   return c->closeSent && c->peerClosed;
 }
 
@@ -436,11 +450,13 @@ bool AsyncWebSocket::_queueCloseLocked(Client* c, uint16_t code, const char* rea
   size_t keep = c->qOff > 0 ? 1 : 0;
   while (c->qCount > keep) {
     size_t last = (c->qHead + c->qCount - 1) % kQueueLen;
+    c->qBytes -= uint32_t(c->q[last]->frameLength());
     c->q[last]->unref();
     c->q[last] = nullptr;
     c->qCount--;
   }
   if (c->ping.off == 0) c->ping.len = 0;
+  c->fragOpen = false;  // an open stream is abandoned: nothing follows our Close
   return true;
 }
 
@@ -506,6 +522,70 @@ SendStatus AsyncWebSocket::_send(Client* c, uint8_t opcode, const void* data, si
   _afterOp(c, closeNow);
   _unref(c);
   return st;
+}
+
+// One frame of a fragmented message (AsyncWebSocketClient::sendFragment). A continuation that
+// finds the ring full is merged into the queued tail frame (a fragment of the same message not
+// yet started: nothing else is queued after a stream's first frame), so its frames are never
+// dropped; the memory they take is bounded by the receive hold in _acData.
+bool AsyncWebSocket::_clientFragment(Client* c, uint8_t opcode, bool fin, const void* data, size_t len) {
+  const bool first = opcode == kOpText || opcode == kOpBinary;
+  if (!first && opcode != uint8_t(ws::Opcode::Continuation)) return false;
+  ws::SharedBuffer* b = ws::SharedBuffer::copyOf(data, len);
+  bool ok = false, fail = false;
+  ws::SharedBuffer* merged = nullptr;  // the tail frame replaced by a merge (unref outside)
+  bool closeNow = false;
+  {
+    Lock lk(_mu);
+    if (c->status != WS_CONNECTED || !c->ac || first == c->fragOpen) {
+      // not connected, or out of sequence
+    } else if (!b) {
+      _allocFailures++;
+      fail = !first;  // a stream that cannot be completed ends the client
+    } else if (first && c->qCount >= kQueueLen) {
+      _dropped++;
+    } else if (c->qCount < kQueueLen) {
+      if (b->frame(opcode, fin)) {
+        SendStatus st;
+        c->fragOpen = false;  // (_enqueueLocked refuses while open)
+        ok = _enqueueLocked(c, b, st);
+        c->fragOpen = ok ? !fin : !first;
+      }
+    } else {
+      size_t tail = (c->qHead + c->qCount - 1) % kQueueLen;
+      ws::SharedBuffer* t = c->q[tail];
+      bool started = tail == c->qHead && c->qOff > 0;
+      if (!started) {
+        uint8_t tailOp = t->frameData()[0] & 0x0F;
+        ws::SharedBuffer* m = ws::SharedBuffer::create(t->length() + len);
+        if (m) {
+          std::memcpy(m->payload(), t->payload(), t->length());
+          if (len) std::memcpy(m->payload() + t->length(), data, len);
+          if (m->frame(tailOp, fin)) {
+            c->qBytes += uint32_t(m->frameLength()) - uint32_t(t->frameLength());
+            c->q[tail] = m;
+            merged = t;
+            c->fragOpen = !fin;
+            ok = true;
+          } else {
+            m->unref();
+          }
+        }
+      }
+      if (!ok) {
+        _allocFailures++;
+        fail = true;
+      }
+    }
+    if (ok) closeNow = _flushLocked(c);
+    c->refs++;
+  }
+  if (b) b->unref();
+  if (merged) merged->unref();
+  if (fail) _clientClose(c, ws::close::InternalError, "out of memory");
+  _afterOp(c, closeNow);
+  _unref(c);
+  return ok;
 }
 
 bool AsyncWebSocket::_clientPing(Client* c, const uint8_t* data, size_t len) {
@@ -602,12 +682,14 @@ SendStatus AsyncWebSocket::_broadcast(uint8_t opcode, const void* data, size_t l
 // Receive path
 
 struct AsyncWebSocket::Receiver final : ws::FrameHandler {
-  Receiver(AsyncWebSocket* s, Client* c) : s(s), c(c) {}
+  Receiver(AsyncWebSocket* s, Client* c, const uint8_t* segEnd) : s(s), c(c), segEnd(segEnd) {}
   AsyncWebSocket* s;
   Client* c;
+  const uint8_t* segEnd;  // end of the received segment the chunks point into
   bool gone = false;      // the client went down during a delivery
   bool closeNow = false;  // the close handshake completed
   bool internalError = false;
+  bool tooBig = false;    // a message beyond onMessage's cap started (1009)
 
   // Appends a chunk to the reassembly buffer (lazily allocated, grown geometrically).
   void append(const uint8_t* data, size_t len, size_t maxMessage) {
@@ -639,13 +721,44 @@ struct AsyncWebSocket::Receiver final : ws::FrameHandler {
     c->msgSkip = false;
   }
 
+  // DATA with the chunk NUL-terminated when it is text (ESPAsyncWebServer's guarantee: data[len]
+  // is 0 and writable). Inside the segment the byte after the chunk is saved and restored; a
+  // chunk ending the segment is copied. False: out of memory for that copy.
+  bool emitData(ws::FrameInfo& info, uint8_t* data, size_t len) {
+    if (info.message_opcode != kOpText) {
+      s->_emit(c, WS_EVT_DATA, &info, data, len);
+      return true;
+    }
+    if (data + len < segEnd) {
+      uint8_t saved = data[len];
+      data[len] = 0;
+      s->_emit(c, WS_EVT_DATA, &info, data, len);
+      data[len] = saved;
+      return true;
+    }
+    uint8_t* copy = static_cast<uint8_t*>(heap::alloc(len + 1));
+    if (!copy) return false;
+    if (len) std::memcpy(copy, data, len);
+    copy[len] = 0;
+    s->_emit(c, WS_EVT_DATA, &info, copy, len);
+    heap::free(copy, len + 1);
+    return true;
+  }
+
   bool onDataChunk(const ws::FrameInfo& info, uint8_t* data, size_t len, bool messageDone) override {
+    if (c->discarding) return true;  // refused with 1009: skipped until the peer's Close
     MessageBox* mb;
     size_t maxMessage;
     {
       Lock lk(s->_mu);
       mb = s->_takeBox(s->_onMessage);
       maxMessage = s->_maxMessage;
+    }
+    // The reassembling handler's cap, checked from the frame header before any of it is delivered.
+    if (mb && info.index == 0 && uint64_t(c->msgLen) + info.len > maxMessage) {
+      s->_dropBox(mb);
+      tooBig = true;
+      return false;
     }
     if (mb) {
       if (c->msgLen == 0) c->msgText = info.message_opcode == kOpText;
@@ -657,8 +770,8 @@ struct AsyncWebSocket::Receiver final : ws::FrameHandler {
       return false;
     }
     ws::FrameInfo copy = info;
-    s->_emit(c, WS_EVT_DATA, &copy, data, len);
-    if (mb && messageDone && !c->msgSkip) mb->fn(_wrapClient(), c->msgText, c->msg, c->msgLen);
+    if (!emitData(copy, data, len)) internalError = true;
+    if (mb && messageDone && !c->msgSkip && !internalError) mb->fn(_wrapClient(), c->msgText, c->msg, c->msgLen);
     s->_endEvent(c);
     if (mb) s->_dropBox(mb);
     if (messageDone || !mb) resetMessage();
@@ -669,6 +782,7 @@ struct AsyncWebSocket::Receiver final : ws::FrameHandler {
 
   bool onControlFrame(ws::Opcode op, uint8_t* payload, size_t len) override {
     AwsEventType ev;
+    if (c->discarding && op != ws::Opcode::Close) return true;  // waiting for the peer's Close only
     if (op == ws::Opcode::Ping) {
       Lock lk(s->_mu);
       if (!c->closeQueued && !c->tcpClaimed && c->pong.off == 0) fillCtrl(c->pong, kOpPong, payload, len);
@@ -709,25 +823,43 @@ void AsyncWebSocket::_rx(Client* c, uint8_t* data, size_t len) {
     c->lastRxMs = port::millis();
     c->pingOutstanding = false;  // any traffic proves the peer alive
   }
-  Receiver r(this, c);
-  c->parser.feed(data, len, r);
-  if (r.gone) return;
-  const ws::Error* err = c->parser.error();
-  uint16_t code = 0;
-  const char* reason = nullptr;
-  if (err) {
-    code = err->closeCode;
-    reason = err->reason;
-  } else if (r.internalError) {
-    code = ws::close::InternalError;
-    reason = "out of memory";
-  }
-  if (code) {
+  const uint8_t* segEnd = data + len;
+  bool closeNow = false;
+  size_t off = 0;
+  while (off < len) {
+    Receiver r(this, c, segEnd);
+    size_t n = c->parser.feed(data + off, len - off, r);
+    off += n;
+    if (r.gone) return;
+    closeNow = closeNow || r.closeNow;
+    const ws::Error* err = c->parser.error();
+    uint16_t code = 0;
+    const char* reason = nullptr;
+    if (err) {
+      code = err->closeCode;
+      reason = err->reason;
+    } else if (r.tooBig) {
+      code = ws::close::TooBig;
+      reason = "message too big";
+    } else if (r.internalError) {
+      code = ws::close::InternalError;
+      reason = "out of memory";
+    }
+    if (!code) {
+      // A handler stopped the feed: the client is closing or closed (or a delivery ended it).
+      Lock lk(_mu);
+      if (n == 0 || c->tcpDown || c->readStopped || !c->ac) break;
+      continue;
+    }
     {
       Lock lk(_mu);
-      if (err) _protocolErrors++; else _allocFailures++;
-      c->readStopped = true;
+      if (err || r.tooBig) _protocolErrors++; else _allocFailures++;
+      // 1009 keeps the framing: discard the rest of the message and what follows, until the
+      // peer's Close (then the TCP is closed) or the close timeout, so the peer reads our Close.
+      // Otherwise stop reading and close as soon as our Close is written.
+      if (r.tooBig) c->discarding = true; else c->readStopped = true;
     }
+    if (r.tooBig) r.resetMessage();
     if (_beginEvent(c)) {
       uint16_t cc = code;
       _emit(c, WS_EVT_ERROR, &cc, reinterpret_cast<uint8_t*>(const_cast<char*>(reason)), std::strlen(reason));
@@ -735,10 +867,11 @@ void AsyncWebSocket::_rx(Client* c, uint8_t* data, size_t len) {
     }
     Lock lk(_mu);
     _queueCloseLocked(c, code, reason, std::strlen(reason));
-    c->peerClosed = true;  // do not wait for the peer's answer
-    r.closeNow = _flushLocked(c);
+    if (!r.tooBig) c->peerClosed = true;  // do not wait for the peer's answer
+    closeNow = _flushLocked(c) || closeNow;
+    if (!r.tooBig || c->tcpDown || !c->ac) break;
   }
-  _afterOp(c, r.closeNow);
+  _afterOp(c, closeNow);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -768,6 +901,15 @@ void AsyncWebSocket::_acData(void* arg, AsyncClient* ac, void* data, size_t len)
   if (scope.topLevel()) s->_drain(ac);
   s->_ref(c);
   s->_rx(c, static_cast<uint8_t*>(data), len);
+  {
+    // A stream queued to this client holds more than kStreamHoldBytes: leave this segment
+    // unacknowledged (the peer's window closes) until _flushLocked sees it drained.
+    Lock lk(s->_mu);
+    if (c->ac == ac && c->fragOpen && c->qBytes > WsDefaults::kStreamHoldBytes) {
+      ac->ackLater();
+      c->rxHeld += uint32_t(len);
+    }
+  }
   s->_unref(c);
   if (scope.topLevel()) s->_drain(ac);
 }
@@ -857,8 +999,22 @@ void AsyncWebSocket::_acDisconnect(void* arg, AsyncClient* ac) {
 // Handshake (AsyncWebHandler). Runs inside the HTTP server's onData on async_tcp; end() waits
 // for it through the HTTP server's gate.
 
-bool AsyncWebSocket::canHandle(AsyncWebServerRequest* request) {
-  return request->method() == HTTP_GET && _url == request->url();
+bool AsyncWebSocket::canHandle(AsyncWebServerRequest* request) const {
+  {
+    Lock lk(_mu);
+    if (!_enabled) return false;
+  }
+  return request->method() == HTTP_GET && request->url() == _url.c_str();
+}
+
+void AsyncWebSocket::enable(bool e) {
+  Lock lk(_mu);
+  _enabled = e;
+}
+
+bool AsyncWebSocket::enabled() const {
+  Lock lk(_mu);
+  return _enabled;
 }
 
 void AsyncWebSocket::_upgradeFail(AsyncWebServerRequest* r, int code, const char* extra) {
@@ -867,22 +1023,24 @@ void AsyncWebSocket::_upgradeFail(AsyncWebServerRequest* r, int code, const char
     _rejected++;
   }
   const char* body = code == 400 ? "Bad WebSocket handshake" : code == 401 ? "Unauthorized" : "Service Unavailable";
-  r->send(code, "text/plain", body, extra);
+  AsyncWebServerResponse* resp = r->beginResponse(code, "text/plain", body);
+  if (resp && extra) resp->addHeader("Sec-WebSocket-Version", extra);
+  r->send(resp);
 }
 
 void AsyncWebSocket::handleRequest(AsyncWebServerRequest* r) {
   NetGuard::Scope mark(_guard, NetGuard::kCore);  // callbacks nested in the upgrade are not top-level
-  const char* upgrade = r->header("Upgrade");
-  const char* connection = r->header("Connection");
-  const char* version = r->header("Sec-WebSocket-Version");
-  const char* key = r->header("Sec-WebSocket-Key");
+  const char* upgrade = r->_headerValue("Upgrade");
+  const char* connection = r->_headerValue("Connection");
+  const char* version = r->_headerValue("Sec-WebSocket-Version");
+  const char* key = r->_headerValue("Sec-WebSocket-Key");
   if (!upgrade || !ws::headerHasToken(upgrade, std::strlen(upgrade), "websocket") || !connection ||
       !ws::headerHasToken(connection, std::strlen(connection), "upgrade")) {
     _upgradeFail(r, 400, nullptr);
     return;
   }
   if (!version || std::strcmp(version, "13") != 0) {
-    _upgradeFail(r, 400, "Sec-WebSocket-Version: 13\r\n");
+    _upgradeFail(r, 400, "13");
     return;
   }
   if (!key || !ws::isValidClientKey(key, std::strlen(key))) {
@@ -931,7 +1089,7 @@ void AsyncWebSocket::handleRequest(AsyncWebServerRequest* r) {
   // Subprotocol: the first of ours (in our order) that the client offered; never its list.
   const char* chosen = nullptr;
   size_t chosenLen = 0;
-  const char* offered = r->header("Sec-WebSocket-Protocol");
+  const char* offered = r->_headerValue("Sec-WebSocket-Protocol");
   if (offered && !protocols.empty()) {
     const char* names[16];
     size_t lens[16];
@@ -976,9 +1134,11 @@ void AsyncWebSocket::handleRequest(AsyncWebServerRequest* r) {
     _upgradeFail(r, 503, nullptr);
     return;
   }
+  // No parser limit: DATA streams messages of any size; onMessage's cap is the Receiver's.
+  (void)maxMessage;
   ws::ParserLimits limits;
-  limits.maxFramePayload = maxMessage;
-  limits.maxMessage = maxMessage;
+  limits.maxFramePayload = ~uint64_t(0);
+  limits.maxMessage = ~uint64_t(0);
   AsyncWebSocketClient* w = new (mem) AsyncWebSocketClient(limits);
   Client* c = &w->_s;
   c->server = this;
@@ -996,7 +1156,9 @@ void AsyncWebSocket::handleRequest(AsyncWebServerRequest* r) {
   c->lastRxMs = c->pingSentMs = c->closeStartMs = port::millis();
   c->keepAliveSec = keepAlive;
   for (size_t i = 0; i < kQueueLen; ++i) c->q[i] = nullptr;
-  c->qOff = 0;
+  c->qOff = c->qBytes = c->rxHeld = 0;
+  c->fragOpen = false;
+  c->discarding = false;
   c->qHead = c->qCount = 0;
   c->pong.len = c->pong.off = c->ping.len = c->ping.off = c->close.len = c->close.off = 0;
   c->msg = nullptr;
@@ -1368,7 +1530,65 @@ size_t AsyncWebSocket::printfAll(const char* format, ...) {
 }
 
 AsyncWebSocketMessageBuffer AsyncWebSocket::makeBuffer(size_t len) {
-  return AsyncWebSocketMessageBuffer(ws::SharedBuffer::create(len));
+  ws::SharedBuffer* b = ws::SharedBuffer::create(len + 1);
+  if (b) {
+    std::memset(b->payload(), 0, len + 1);
+    b->truncate(len);
+  }
+  return AsyncWebSocketMessageBuffer(b);
+}
+
+// The heap handles of ESPAsyncWebServer's makeBuffer() pattern: sent (or not) and deleted.
+namespace {
+struct OwnedBuffer {
+  explicit OwnedBuffer(AsyncWebSocketMessageBuffer* p) : p(p) {}
+  ~OwnedBuffer() { delete p; }
+  const AsyncWebSocketMessageBuffer& get() const { return *p; }
+  explicit operator bool() const { return p && *p; }
+  AsyncWebSocketMessageBuffer* p;
+};
+}  // namespace
+
+SendStatus AsyncWebSocket::text(uint32_t id, AsyncWebSocketMessageBuffer* buffer) {
+  OwnedBuffer b(buffer);
+  return b ? text(id, b.get()) : SendStatus{0, 0, 0, 0, SendStatus::kBadArgument};
+}
+SendStatus AsyncWebSocket::binary(uint32_t id, AsyncWebSocketMessageBuffer* buffer) {
+  OwnedBuffer b(buffer);
+  return b ? binary(id, b.get()) : SendStatus{0, 0, 0, 0, SendStatus::kBadArgument};
+}
+SendStatus AsyncWebSocket::textAll(AsyncWebSocketMessageBuffer* buffer) {
+  OwnedBuffer b(buffer);
+  return b ? textAll(b.get()) : SendStatus{0, 0, 0, 0, SendStatus::kBadArgument};
+}
+SendStatus AsyncWebSocket::binaryAll(AsyncWebSocketMessageBuffer* buffer) {
+  OwnedBuffer b(buffer);
+  return b ? binaryAll(b.get()) : SendStatus{0, 0, 0, 0, SendStatus::kBadArgument};
+}
+bool AsyncWebSocketClient::text(AsyncWebSocketMessageBuffer* buffer) {
+  OwnedBuffer b(buffer);
+  return b && text(b.get());
+}
+bool AsyncWebSocketClient::binary(AsyncWebSocketMessageBuffer* buffer) {
+  OwnedBuffer b(buffer);
+  return b && binary(b.get());
+}
+
+AsyncWebSocketClientList AsyncWebSocket::getClients() const {
+  AsyncWebSocketClientList out;
+  size_t n;
+  {
+    Lock lk(_mu);
+    n = _inList;
+  }
+  out._refs.reserve(n);  // (allocates outside the lock; the list may grow meanwhile: reserve again)
+  Lock lk(_mu);
+  for (Client* c = _head; c; c = c->next) {
+    if (out._refs.size() == out._refs.capacity()) break;  // joined since: not in this snapshot
+    c->refs++;
+    out._refs.push_back(AsyncWebSocketClientRef(_wrap(c)));
+  }
+  return out;
 }
 
 AsyncWebSocketMessageBuffer AsyncWebSocket::makeBuffer(const uint8_t* data, size_t len) {
@@ -1399,6 +1619,9 @@ bool AsyncWebSocketClient::binary(const AsyncWebSocketMessageBuffer& buffer) {
   return buffer && _s.server->_clientSend(&_s, kOpBinary, nullptr, 0, buffer._buffer());
 }
 bool AsyncWebSocketClient::ping(const uint8_t* data, size_t len) { return _s.server->_clientPing(&_s, data, len); }
+bool AsyncWebSocketClient::sendFragment(uint8_t opcode, bool fin, const uint8_t* data, size_t len) {
+  return _s.server->_clientFragment(&_s, opcode, fin, data, len);
+}
 
 size_t AsyncWebSocketClient::printf(const char* format, ...) {
   va_list ap;

@@ -31,6 +31,23 @@
 // is delivered by the thread finishing that delivery, right after it. Events of different
 // clients may nest (textAll() inside a DATA handler may close and disconnect another client).
 //
+// Messages of any size (ESPAsyncWebServer's model). WS_EVT_DATA delivers each frame in chunks as
+// they arrive, with an AwsFrameInfo (index = offset of the chunk in its frame, len = the frame's
+// length, final, opcode, message_opcode, num): nothing is buffered, so a firmware can take a
+// 1 MiB message with a few KB of heap. Text chunks are NUL-terminated (data[len] == 0 may be read
+// and written, as upstream guarantees). Only the reassembling onMessage() has a size cap
+// (setMaxMessageSize, checked from each frame header): with an onMessage handler set, a message
+// beyond it is refused with 1009 before any of its bytes is delivered. A refused peer receives
+// that Close: the core keeps reading and discarding its input until its Close frame arrives (then
+// the TCP is closed) or kCloseTimeoutMs passes, instead of closing under an upload still arriving
+// (which resets the connection and loses the Close). Other protocol errors (1002/1007, framing no
+// longer trusted) discard all input until the peer's FIN or the same timeout.
+// Streaming out: AsyncWebSocketClient::sendFragment() queues one frame of a fragmented message;
+// its frames are never dropped on a full queue, other data messages for that client are dropped
+// while it is open, and while its queued bytes exceed WsDefaults::kStreamHoldBytes the client's
+// input is not acknowledged (AsyncClient::ackLater: the peer's TCP window closes), so echoing or
+// relaying a message of any size holds bounded memory.
+//
 // Who frees the AsyncClient. Only async_tcp deletes it, and never while a dispatch of one of
 // its callbacks may be on the stack (AsyncTCP reads the AsyncClient after onData returns).
 // Whoever first "claims" the TCP side under _mu is responsible for it: the core before it
@@ -75,8 +92,15 @@
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
+#include <memory>
+#include <new>
 #include <string>
+#include <type_traits>
+#include <vector>
+
+#include "WString.h"
 
 #include "AsyncTCP.h"
 #include "AsyncWebServer.h"
@@ -90,21 +114,36 @@
 #define DEFAULT_MAX_WS_CLIENTS 8
 #endif
 
+// ESPAsyncWebServer's shared payload type (its makeSharedBuffer / message() calls): accepted by
+// the overloads below, copied into the core's own framed buffer once per call.
+using AsyncWebSocketSharedBuffer = std::shared_ptr<std::vector<uint8_t>>;
+
 namespace twincore {
 
 class AsyncWebSocket;
 class AsyncWebSocketClient;
 
+// Numeric values as in ESPAsyncWebServer 3.x (sketches index tables by them).
 typedef enum : uint8_t {
   WS_EVT_CONNECT,
   WS_EVT_DISCONNECT,
+  WS_EVT_PING,
   WS_EVT_PONG,
   WS_EVT_ERROR,
   WS_EVT_DATA,
-  WS_EVT_PING,
 } AwsEventType;
 
 typedef enum : uint8_t { WS_DISCONNECTED, WS_CONNECTED, WS_DISCONNECTING } AwsClientStatus;
+
+// Frame opcodes, as ESPAsyncWebServer names them (AwsFrameInfo::opcode / message_opcode).
+typedef enum : uint8_t {
+  WS_CONTINUATION = 0,
+  WS_TEXT = 1,
+  WS_BINARY = 2,
+  WS_DISCONNECT = 8,
+  WS_PING = 9,
+  WS_PONG = 10,
+} AwsFrameType;
 
 typedef ws::FrameInfo AwsFrameInfo;
 
@@ -128,17 +167,32 @@ struct WsDefaults {
   // Keepalive (seconds, 0 = off) for new clients; a pong (or any data) must follow a ping
   // within one period.
   static constexpr uint16_t kKeepAliveSec = 0;
+  // sendFragment(): while more than this many bytes of an open fragmented message are queued to
+  // a client, its input is not acknowledged (the peer pauses); acknowledged again once they
+  // drain below kStreamResumeBytes. Four MSS: about one TCP window in flight either way.
+  static constexpr size_t kStreamHoldBytes = 4 * 1436;
+  static constexpr size_t kStreamResumeBytes = 2 * 1436;
 };
 
 // Result of a send. Broadcasts count only the clients they could reach (connected ones).
+// ESPAsyncWebServer compatibility: converts to bool (true: queued to at least one client) as its
+// per-client calls return, and compares with AsyncWebSocket::DISCARDED / ENQUEUED /
+// PARTIALLY_ENQUEUED as its broadcasts' AsyncWebSocket::SendStatus does (result()).
 struct SendStatus {
   enum Error : uint8_t { kOk = 0, kNotRunning, kNoMemory, kTooBig, kBadArgument };
+  enum Result : uint8_t { DISCARDED = 0, ENQUEUED = 1, PARTIALLY_ENQUEUED = 2 };
   uint16_t queued = 0;        // clients the message was queued to
   uint16_t dropped = 0;       // clients whose queue was full: dropped for them
   uint16_t closed = 0;        // clients closed because their queue was full
   uint16_t notConnected = 0;  // targeted client unknown, closing or gone
   Error error = kOk;
-  explicit operator bool() const { return error == kOk && queued > 0; }
+  operator bool() const { return error == kOk && queued > 0; }
+  Result result() const {
+    if (!*this) return DISCARDED;
+    return dropped + closed + notConnected ? PARTIALLY_ENQUEUED : ENQUEUED;
+  }
+  friend bool operator==(const SendStatus& s, Result r) { return s.result() == r; }
+  friend bool operator!=(const SendStatus& s, Result r) { return s.result() != r; }
 };
 
 // A refcounted message buffer (makeBuffer()): write the payload, then send it to any number of
@@ -166,6 +220,17 @@ class AsyncWebSocketMessageBuffer {
   uint8_t* get() { return data(); }
   size_t length() const { return _b ? _b->length() : 0; }
   ws::SharedBuffer* _buffer() const { return _b; }
+  // ESPAsyncWebServer compatibility: `AsyncWebSocketMessageBuffer* b = ws.makeBuffer(n);` moves
+  // the buffer to a heap handle (new; nullptr when out of memory) that text(b) / textAll(b) /
+  // binary(b) / binaryAll(b) delete, sent or not, as upstream's do.
+  operator AsyncWebSocketMessageBuffer*() && {
+    AsyncWebSocketMessageBuffer* h = _b ? new (std::nothrow) AsyncWebSocketMessageBuffer() : nullptr;
+    if (h) {
+      h->_b = _b;
+      _b = nullptr;
+    }
+    return h;
+  }
 
  private:
   ws::SharedBuffer* _b = nullptr;
@@ -192,6 +257,38 @@ class AsyncWebSocketClient {
   bool binary(const AsyncWebSocketMessageBuffer& buffer);
   bool ping(const uint8_t* data = nullptr, size_t len = 0);
   size_t printf(const char* format, ...) __attribute__((format(printf, 2, 3)));
+  // ESPAsyncWebServer's overloads (String, flash strings, heap buffers it deletes).
+  bool text(const String& message) { return text(message.c_str(), message.length()); }
+  bool text(const __FlashStringHelper* message) { return text(reinterpret_cast<const char*>(message)); }
+  bool text(AsyncWebSocketMessageBuffer* buffer);
+  bool binary(const String& message) { return binary(message.c_str(), message.length()); }
+  bool binary(const char* message, size_t len) { return binary(static_cast<const void*>(message), len); }
+  bool binary(const uint8_t* message, size_t len) { return binary(static_cast<const void*>(message), len); }
+  bool binary(const __FlashStringHelper* message, size_t len) { return binary(static_cast<const void*>(message), len); }
+  bool binary(AsyncWebSocketMessageBuffer* buffer);
+  bool text(const AsyncWebSocketSharedBuffer& buffer) {
+    return buffer && text(reinterpret_cast<const char*>(buffer->data()), buffer->size());
+  }
+  bool binary(const AsyncWebSocketSharedBuffer& buffer) {
+    return buffer && binary(static_cast<const void*>(buffer->data()), buffer->size());
+  }
+  // ESPAsyncWebServer's message(buffer, opcode, mask): WS_TEXT or WS_BINARY. A server never masks
+  // its frames (RFC 6455 5.1): mask = true is refused (false).
+  bool message(const AsyncWebSocketSharedBuffer& buffer, uint8_t opcode = WS_TEXT, bool mask = false) {
+    if (mask) return false;
+    return opcode == WS_TEXT ? text(buffer) : opcode == WS_BINARY ? binary(buffer) : false;
+  }
+
+  // twincore extension: one frame of a fragmented message (streaming a message of any size out,
+  // e.g. echoing DATA chunks as they arrive). The first frame has opcode WS_TEXT or WS_BINARY,
+  // the next ones WS_CONTINUATION; fin ends the message. Once its first frame is queued, the
+  // message's frames are never dropped on a full queue; other data messages for this client are
+  // dropped until it ends; while more than WsDefaults::kStreamHoldBytes of it are queued, this
+  // client's input is not acknowledged (TCP flow control), which bounds the memory of an echo.
+  // False: not connected, out of sequence (a continuation with no message open, or a new
+  // message while one is open), the queue full at a first frame, or out of memory (the client
+  // is then closed with 1011: its message cannot be completed).
+  bool sendFragment(uint8_t opcode, bool fin, const uint8_t* data, size_t len);
 
   // Starts the close handshake (code 0: 1000). The TCP closes when the peer answers, or after
   // WsDefaults::kCloseTimeoutMs.
@@ -205,6 +302,9 @@ class AsyncWebSocketClient {
   uint16_t keepAlivePeriod() const;
   void setCloseClientOnQueueFull(bool close);
   bool willCloseClientOnQueueFull() const;
+
+  // ESPAsyncWebServer's per-client user pointer: the application's (never freed by the core).
+  void* _tempObject = nullptr;
 
   // twincore: the plain per-client state (sizeof is measured by the tests).
   ws::ClientState _s;
@@ -231,7 +331,20 @@ class AsyncWebSocketClientRef {
   void reset();
   AsyncWebSocketClient* get() const { return _c; }
   AsyncWebSocketClient* operator->() const { return _c; }
+  AsyncWebSocketClient& operator*() const { return *_c; }
   explicit operator bool() const { return _c != nullptr; }
+  friend bool operator==(const AsyncWebSocketClientRef& r, std::nullptr_t) { return r._c == nullptr; }
+  friend bool operator!=(const AsyncWebSocketClientRef& r, std::nullptr_t) { return r._c != nullptr; }
+  // Upstream's client(id) returns a raw AsyncWebSocketClient*; keeping one is the lifetime bug
+  // this core exists to prevent, so the conversion is refused with a message instead.
+  template <class T, class = typename std::enable_if<std::is_same<T, AsyncWebSocketClient*>::value>::type>
+  operator T() const {
+    static_assert(!std::is_same<T, T>::value,
+                  "twincore: ws.client(id) returns an AsyncWebSocketClientRef (a counted handle, safe "
+                  "after the client disconnects): write `auto c = ws.client(id); if (c) c->text(...);` "
+                  "(README, Moving from ESPAsyncWebServer)");
+    return nullptr;
+  }
 
  private:
   friend class AsyncWebSocket;
@@ -239,9 +352,53 @@ class AsyncWebSocketClientRef {
   AsyncWebSocketClient* _c = nullptr;
 };
 
+// getClients(): the clients in the list when it was called (connected and closing), each held
+// by a reference, in connect order. Iterating gives AsyncWebSocketClient& (as upstream's
+// std::list<AsyncWebSocketClient>& does), valid as long as the snapshot lives, also after a
+// client disconnects (its sends then return false). A client that connects later is not in it.
+// `for (auto& c : ws.getClients()) c.text("x");` works unchanged; the snapshot cannot be used to
+// erase or keep clients (upstream's list could, and that is where its lifetime bugs came from).
+class AsyncWebSocketClientList {
+ public:
+  class iterator {
+   public:
+    explicit iterator(const AsyncWebSocketClientRef* p) : _p(p) {}
+    AsyncWebSocketClient& operator*() const { return **_p; }
+    AsyncWebSocketClient* operator->() const { return _p->get(); }
+    iterator& operator++() {
+      ++_p;
+      return *this;
+    }
+    bool operator==(const iterator& o) const { return _p == o._p; }
+    bool operator!=(const iterator& o) const { return _p != o._p; }
+
+   private:
+    const AsyncWebSocketClientRef* _p;
+  };
+  iterator begin() const { return iterator(_refs.data()); }
+  iterator end() const { return iterator(_refs.data() + _refs.size()); }
+  size_t size() const { return _refs.size(); }
+  bool empty() const { return _refs.empty(); }
+  AsyncWebSocketClient& front() const { return *_refs.front(); }
+  AsyncWebSocketClient& back() const { return *_refs.back(); }
+
+ private:
+  friend class AsyncWebSocket;
+  std::vector<AsyncWebSocketClientRef> _refs;
+};
+
 class AsyncWebSocket : public AsyncWebHandler {
  public:
-  explicit AsyncWebSocket(const char* url);
+  // ESPAsyncWebServer's nested AsyncWebSocket::SendStatus is this core's SendStatus (see there).
+  typedef twincore::SendStatus SendStatus;
+  static constexpr SendStatus::Result DISCARDED = SendStatus::DISCARDED;
+  static constexpr SendStatus::Result ENQUEUED = SendStatus::ENQUEUED;
+  static constexpr SendStatus::Result PARTIALLY_ENQUEUED = SendStatus::PARTIALLY_ENQUEUED;
+
+  // handler: as onEvent(handler) (ESPAsyncWebServer's constructor).
+  explicit AsyncWebSocket(const char* url, AwsEventHandler handler = nullptr);
+  explicit AsyncWebSocket(const String& url, AwsEventHandler handler = nullptr)
+      : AsyncWebSocket(url.c_str(), std::move(handler)) {}
   ~AsyncWebSocket() override;
   AsyncWebSocket(const AsyncWebSocket&) = delete;
   AsyncWebSocket& operator=(const AsyncWebSocket&) = delete;
@@ -266,6 +423,10 @@ class AsyncWebSocket : public AsyncWebHandler {
   void begin();  // after end(): accept upgrades again (a new server is running from the start)
   void end();
   bool running() const;
+  // ESPAsyncWebServer: a disabled server does not take upgrades (the request goes to the next
+  // handler, or 404); connected clients are unaffected.
+  void enable(bool e);
+  bool enabled() const;
 
   size_t count() const;  // connected clients (not counting closing ones)
   AsyncWebSocketClientRef client(uint32_t id);
@@ -291,13 +452,56 @@ class AsyncWebSocket : public AsyncWebHandler {
   SendStatus closeAll(uint16_t code = 0, const char* message = nullptr);
   size_t printfAll(const char* format, ...) __attribute__((format(printf, 2, 3)));
 
+  // ESPAsyncWebServer's overloads (String, uint8_t*, flash strings, heap buffers they delete).
+  SendStatus text(uint32_t id, const uint8_t* message, size_t len) {
+    return text(id, reinterpret_cast<const char*>(message), len);
+  }
+  SendStatus text(uint32_t id, const String& message) { return text(id, message.c_str(), message.length()); }
+  SendStatus text(uint32_t id, const __FlashStringHelper* message) {
+    return text(id, reinterpret_cast<const char*>(message));
+  }
+  SendStatus text(uint32_t id, AsyncWebSocketMessageBuffer* buffer);
+  SendStatus binary(uint32_t id, const char* message) {
+    return binary(id, message, message ? std::strlen(message) : 0);
+  }
+  SendStatus binary(uint32_t id, const String& message) { return binary(id, message.c_str(), message.length()); }
+  SendStatus binary(uint32_t id, AsyncWebSocketMessageBuffer* buffer);
+  SendStatus textAll(const uint8_t* message, size_t len) {
+    return textAll(reinterpret_cast<const char*>(message), len);
+  }
+  SendStatus textAll(const String& message) { return textAll(message.c_str(), message.length()); }
+  SendStatus textAll(const __FlashStringHelper* message) { return textAll(reinterpret_cast<const char*>(message)); }
+  SendStatus textAll(AsyncWebSocketMessageBuffer* buffer);
+  SendStatus binaryAll(const char* message) { return binaryAll(message, message ? std::strlen(message) : 0); }
+  SendStatus binaryAll(const String& message) { return binaryAll(message.c_str(), message.length()); }
+  SendStatus binaryAll(const __FlashStringHelper* message, size_t len) {
+    return binaryAll(static_cast<const void*>(message), len);
+  }
+  SendStatus binaryAll(AsyncWebSocketMessageBuffer* buffer);
+  SendStatus text(uint32_t id, const AsyncWebSocketSharedBuffer& buffer) {
+    return buffer ? text(id, reinterpret_cast<const char*>(buffer->data()), buffer->size()) : SendStatus{0, 0, 0, 0, SendStatus::kBadArgument};
+  }
+  SendStatus binary(uint32_t id, const AsyncWebSocketSharedBuffer& buffer) {
+    return buffer ? binary(id, buffer->data(), buffer->size()) : SendStatus{0, 0, 0, 0, SendStatus::kBadArgument};
+  }
+  SendStatus textAll(const AsyncWebSocketSharedBuffer& buffer) {
+    return buffer ? textAll(reinterpret_cast<const char*>(buffer->data()), buffer->size()) : SendStatus{0, 0, 0, 0, SendStatus::kBadArgument};
+  }
+  SendStatus binaryAll(const AsyncWebSocketSharedBuffer& buffer) {
+    return buffer ? binaryAll(buffer->data(), buffer->size()) : SendStatus{0, 0, 0, 0, SendStatus::kBadArgument};
+  }
+  // The clients now, each held by a reference (see AsyncWebSocketClientList).
+  AsyncWebSocketClientList getClients() const;
+
   // Closes the oldest connected clients while more than maxClients are connected; clients
   // stuck closing past their timeout are reset.
   void cleanupClients(uint16_t maxClients = DEFAULT_MAX_WS_CLIENTS);
   bool availableForWrite(uint32_t id) const;
   bool availableForWriteAll() const;
 
-  AsyncWebSocketMessageBuffer makeBuffer(size_t len);
+  // A buffer of len bytes (one more, zeroed, follows them: `serializeJson(doc, (char*)b->get(),
+  // len + 1)` as upstream examples write stays in bounds). ESPAsyncWebServer's default len is 0.
+  AsyncWebSocketMessageBuffer makeBuffer(size_t len = 0);
   AsyncWebSocketMessageBuffer makeBuffer(const uint8_t* data, size_t len);
 
   struct Stats {
@@ -318,10 +522,11 @@ class AsyncWebSocket : public AsyncWebHandler {
   Stats stats() const;
 
   // AsyncWebHandler
-  bool canHandle(AsyncWebServerRequest* request) override;
+  bool canHandle(AsyncWebServerRequest* request) const override;
   void handleRequest(AsyncWebServerRequest* request) override;
   void _attached(AsyncWebServer* s) override;
   void _detached(AsyncWebServer* s) override;
+  bool _ownedByServer() const override { return false; }  // the application's (a global)
 
   // --- internals (public for the trampolines and handle types; not for user code) ---
   typedef ws::ClientState Client;
@@ -334,6 +539,7 @@ class AsyncWebSocket : public AsyncWebHandler {
   void _ref(Client* c);
   void _unref(Client* c);
   bool _clientSend(Client* c, uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf);
+  bool _clientFragment(Client* c, uint8_t opcode, bool fin, const void* data, size_t len);
   bool _clientPing(Client* c, const uint8_t* data, size_t len);
   void _clientClose(Client* c, uint16_t code, const char* message);
 
@@ -386,7 +592,7 @@ class AsyncWebSocket : public AsyncWebHandler {
   SendStatus _broadcast(uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf);
   ws::SharedBuffer* _framed(uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf);
   size_t _vprintf(uint32_t id, bool all, const char* format, va_list ap);
-  void _upgradeFail(AsyncWebServerRequest* r, int code, const char* extra);
+  void _upgradeFail(AsyncWebServerRequest* r, int code, const char* version);  // version: Sec-WebSocket-Version
   void _closeBatch(Client** list, size_t n);
 
   const std::string _url;
@@ -394,6 +600,7 @@ class AsyncWebSocket : public AsyncWebHandler {
   NetGuard _guard;
   // --- _mu ---
   bool _running = true;
+  bool _enabled = true;
   Client* _head = nullptr;  // list, connect order
   Client* _tail = nullptr;
   Client* _grave = nullptr;
@@ -420,7 +627,15 @@ using twincore::AsyncWebSocket;
 using twincore::AsyncWebSocketClient;
 using twincore::AsyncWebSocketClientRef;
 using twincore::AsyncWebSocketMessageBuffer;
+using twincore::AsyncWebSocketClientList;
 using twincore::AwsClientStatus;
+using twincore::AwsFrameType;
+using twincore::WS_BINARY;
+using twincore::WS_CONTINUATION;
+using twincore::WS_DISCONNECT;
+using twincore::WS_PING;
+using twincore::WS_PONG;
+using twincore::WS_TEXT;
 using twincore::AwsEventHandler;
 using twincore::AwsEventType;
 using twincore::AwsFrameInfo;

@@ -275,6 +275,10 @@ bool HttpRequestParser::parseHeaderLine(uint16_t ls, uint16_t le) {
   return true;
 }
 
+size_t HttpRequestParser::entryLen(uint16_t off) const {
+  return std::strlen(reinterpret_cast<const char*>(_buf + off)) + 1;
+}
+
 const char* HttpRequestParser::method() const {
   return done() ? reinterpret_cast<const char*>(_buf) : "";
 }

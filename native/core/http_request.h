@@ -61,6 +61,20 @@ class HttpRequestParser {
   uint8_t headerLines() const { return _nHeaders; }
   size_t bufferBytes() const { return _cap; }  // heap bytes held right now
 
+  // Calls f(name, value) for each distinct header, in the order first received (after Done).
+  template <class F>
+  void forEachHeader(F&& f) const {
+    if (_state != kDone) return;
+    uint16_t off = _hdrStart;
+    while (off < _w) {
+      const char* name = reinterpret_cast<const char*>(_buf + off);
+      off = uint16_t(off + entryLen(off));
+      const char* value = reinterpret_cast<const char*>(_buf + off);
+      off = uint16_t(off + entryLen(off));
+      f(name, value);
+    }
+  }
+
   // Frees the buffer and returns to the initial state (a later feed() starts a new request).
   void release();
 
@@ -73,6 +87,7 @@ class HttpRequestParser {
   bool parseHeaderLine(uint16_t lineStart, uint16_t lineEnd);
   uint16_t findEntry(const char* name, size_t nameLen) const;  // offset of the entry, or 0
   bool done() const { return _state == kDone; }
+  size_t entryLen(uint16_t off) const;  // strlen + 1 of the string at off
 
   uint8_t* _buf = nullptr;  // the head, rewritten in place
   uint16_t _cap = 0;        // allocated bytes

@@ -13,6 +13,7 @@ namespace ws {
 namespace {
 constexpr uint8_t kFraming = 0x7F;
 constexpr uint8_t kFramed = 0x80;
+constexpr uint8_t kNotFin = 0x40;
 }  // namespace
 
 SharedBuffer* SharedBuffer::create(size_t len) {
@@ -41,8 +42,8 @@ void SharedBuffer::truncate(size_t len) {
   }
 }
 
-bool SharedBuffer::frame(uint8_t op) {
-  uint8_t want = uint8_t(kFramed | op);
+bool SharedBuffer::frame(uint8_t op, bool fin) {
+  uint8_t want = uint8_t(kFramed | op | (fin ? 0 : kNotFin));
   uint8_t st = _state.load(std::memory_order_acquire);
   if (st == want) return true;
   if (st != 0) return false;
@@ -51,7 +52,7 @@ bool SharedBuffer::frame(uint8_t op) {
     return expected == want;
   }
   uint8_t hdr[kMaxFrameHeader];
-  size_t h = writeFrameHeader(hdr, static_cast<Opcode>(op), true, _len, nullptr);
+  size_t h = writeFrameHeader(hdr, static_cast<Opcode>(op), fin, _len, nullptr);
   if (h == 0 || h > kHeadroom) {
     _state.store(0, std::memory_order_release);
     return false;

@@ -37,9 +37,10 @@ class SharedBuffer {
   // Before the first send only: shortens the payload (printf sizing). The bytes stay allocated.
   void truncate(size_t len);
 
-  // Writes the header of a single final frame with opcode op (a ws::Opcode value) once.
-  // True when the buffer is (now) framed with op.
-  bool frame(uint8_t op);
+  // Writes the header of a frame with opcode op (a ws::Opcode value) and the FIN bit `fin`
+  // (false: a fragment, AsyncWebSocketClient::sendFragment) once. True when the buffer is (now)
+  // framed with op and fin.
+  bool frame(uint8_t op, bool fin = true);
   // The framed bytes (valid once frame() returned true).
   const uint8_t* frameData() const { return payload() - _hdrLen; }
   size_t frameLength() const { return _hdrLen + _len; }
@@ -50,7 +51,7 @@ class SharedBuffer {
   uint8_t* base() { return reinterpret_cast<uint8_t*>(this + 1); }
 
   std::atomic<uint32_t> _refs;  // 4
-  std::atomic<uint8_t> _state;  // 1: 0 unframed, kFraming, else the framed opcode | 0x80
+  std::atomic<uint8_t> _state;  // 1: 0 unframed, kFraming, else 0x80 | opcode | 0x40 if not FIN
   uint8_t _hdrLen;              // 1
   size_t _len;                  // 4/8: payload length
   size_t _slack;                // 4/8: bytes allocated past _len (after truncate())

@@ -64,6 +64,7 @@ struct ClientState {
   bool pingOutstanding : 1;       // keepalive ping sent, no pong/data since
   bool closeOnQueueFull : 1;
   bool rxActive : 1;              // an onData dispatch is in our code (set before the gate)
+  bool fragOpen : 1;              // sendFragment(): a fragmented message is open (frames queued)
 
   // --- timers (server mutex) ----------------------------------------------------- 14
   uint32_t lastRxMs;      // 4
@@ -71,9 +72,11 @@ struct ClientState {
   uint32_t closeStartMs;  // 4
   uint16_t keepAliveSec;  // 2: 0 = off
 
-  // --- send queues (server mutex) ---------------------------- 8*N + 6 + 3*129 = 521 (N=16)
+  // --- send queues (server mutex) --------------------------- 8*N + 14 + 3*129 = 529 (N=16)
   SharedBuffer* q[WS_MAX_QUEUED_MESSAGES];  // ring of framed messages
   uint32_t qOff;                            // 4: bytes of q[qHead] already added
+  uint32_t qBytes;                          // 4: framed bytes in the queue (all of q[])
+  uint32_t rxHeld;                          // 4: received bytes not yet acknowledged (ackLater)
   uint8_t qHead;                            // 1
   uint8_t qCount;                           // 1
   CtrlSlot pong;   // latest ping's answer (an unsent pong is replaced, RFC 6455 5.5.3)
@@ -87,6 +90,7 @@ struct ClientState {
   uint32_t msgCap;      // 4
   bool msgText;         // 1
   bool msgSkip;         // 1: allocation failed for this message
+  bool discarding;      // 1: refused with 1009: data frames are skipped until the peer's Close
 
   explicit ClientState(const ParserLimits& limits) : parser(limits) {}
 };

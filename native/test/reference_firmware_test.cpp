@@ -389,8 +389,8 @@ TEST(reference_config_autostart_and_limits) {
     REQUIRE(frames.size() >= 7);
     CHECK(contains(frames[frames.size() - 7].payload, "\"t\":\"started\""));
     for (size_t i = frames.size() - 6, k = 1; k <= 5; ++i, ++k) CHECK_EQ(frames[i].payload.size(), 80u);
-    // maxMessage 64: a bigger message is refused with 1009.
-    ws.text(std::string(100, 'a'));
+    // maxMessage 64: a bigger command is refused with 1009 (other messages are echoed, any size).
+    ws.text("{\"cmd\":\"echo\",\"data\":\"" + std::string(100, 'a') + "\"}");
     Frame f = ws.next();
     CHECK_EQ(int(f.op), 8);
     CHECK_EQ(closeCode(f), 1009);

@@ -33,9 +33,12 @@ const BOARD_DEFINES: Record<Board, string[]> = {
 const COMMON_DEFINES = ['ESP32', 'ARDUINO_ARCH_ESP32', 'ARDUINO=10812', 'ESP_PLATFORM', 'TWINCORE_HOST=1'];
 
 /** Which AsyncWebServer the firmware is built against: upstream ESPAsyncWebServer when the project
- *  brings it (a library providing ESPAsyncWebServer.h), else twincore's core (native/core: its
- *  AsyncWebServer.h/AsyncWebSocket.h), as the Arduino tools pick an installed library. */
+ *  brings it (a library providing ESPAsyncWebServer.h), else twincore's core and its drop-in
+ *  (native/core: ESPAsyncWebServer.h, AsyncWebServer.h, AsyncWebSocket.h), as the Arduino tools pick
+ *  an installed library. `library: 'twincore'` on a project that brings upstream leaves upstream's
+ *  library out (its sources and include folders) so the same sketch builds against the drop-in. */
 export type WebLibrary = 'twincore' | 'upstream';
+export const WEB_LIBRARIES: readonly WebLibrary[] = ['twincore', 'upstream'];
 
 export interface BuildOptions extends ResolveOptions {
   /** Force the web library (default: detected, see WebLibrary). */
@@ -118,21 +121,36 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   if (!existsSync(path.join(runtime, 'libtwincore_runtime.a'))) {
     throw new FirmwareProjectError(`the ${variant} runtime is not built (${runtime}); run "npm install" in the twincore package`);
   }
-  const tag = `${project.env ?? project.kind}-${variant}${board === 'esp32' ? '' : `-${board}`}`;
+  if (options.library !== undefined && !WEB_LIBRARIES.includes(options.library)) {
+    throw new TwincoreRangeError(`library must be one of ${WEB_LIBRARIES.join(', ')}, got '${String(options.library)}'`);
+  }
+  const upstreamIncludes = project.includes.filter((inc) => existsSync(path.join(inc, 'ESPAsyncWebServer.h')));
+  const bringsUpstream = upstreamIncludes.length > 0;
+  const library: WebLibrary = options.library ?? (bringsUpstream ? 'upstream' : 'twincore');
+  if (library === 'upstream' && !bringsUpstream) {
+    throw new FirmwareProjectError(`${project.name}: --library upstream, but the project brings no ESPAsyncWebServer (no library provides ESPAsyncWebServer.h)`);
+  }
+  // A project that brings upstream but is built against the drop-in gets its own cache folder.
+  const tag = `${project.env ?? project.kind}-${variant}${board === 'esp32' ? '' : `-${board}`}${library === 'twincore' && bringsUpstream ? '-dropin' : ''}`;
   const cacheRoot = process.env.TWINCORE_CACHE_DIR;
   const buildDir = cacheRoot
     ? path.join(path.resolve(cacheRoot), `${project.name}-${createHash('sha256').update(project.root).digest('hex').slice(0, 8)}`, tag)
     : path.join(project.root, '.twincore', 'build', tag);
   mkdirSync(buildDir, { recursive: true });
 
-  const bringsUpstream = project.includes.some((inc) => existsSync(path.join(inc, 'ESPAsyncWebServer.h')));
-  const library: WebLibrary = options.library ?? (bringsUpstream ? 'upstream' : 'twincore');
-  if (library === 'upstream' && !bringsUpstream) {
-    throw new FirmwareProjectError(`${project.name}: --library upstream, but the project brings no ESPAsyncWebServer (no library provides ESPAsyncWebServer.h)`);
+  let projectIncludes = project.includes;
+  let projectSources = project.sources;
+  if (library === 'twincore' && bringsUpstream) {
+    // The libraries providing ESPAsyncWebServer.h are left out: their folders and their sources.
+    const out = project.libraries.filter((l) => !l.skipped && upstreamIncludes.some((inc) => inc === l.dir || inc.startsWith(l.dir + path.sep)));
+    for (const l of out) l.skipped = 'replaced by twincore\'s drop-in (--library twincore)';
+    const under = (f: string) => out.some((l) => f === l.dir || f.startsWith(l.dir + path.sep));
+    projectIncludes = project.includes.filter((inc) => !under(inc) && !upstreamIncludes.includes(inc));
+    projectSources = project.sources.filter((f) => !under(f));
   }
-  const includes = [...new Set(project.includes)];
+  const includes = [...new Set(projectIncludes)];
   if (library === 'twincore') includes.push(path.join(packageRoot(), 'native', 'core'), path.join(packageRoot(), 'native', 'port', 'std'));
-  const sources = [...project.sources];
+  const sources = [...projectSources];
   if (project.inoFiles.length) {
     const joined = path.join(buildDir, `${project.name}.ino.cpp`);
     writeIfChanged(joined, joinSketch(project.inoFiles));

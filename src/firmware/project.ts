@@ -190,6 +190,8 @@ export function libraryLayout(dir: string): { name: string; sources: string[]; i
 function skipReason(dir: string, layout: ReturnType<typeof libraryLayout>): string | undefined {
   const provides = (h: string) => layout.includes.some((inc) => existsSync(path.join(inc, h)));
   if (provides('AsyncTCP.h') || /^asynctcp/i.test(layout.name)) return 'replaced by the twin\'s AsyncTCP';
+  // twincore itself as a library (lib_deps = <this repository>): its core is the twin's, prebuilt.
+  if (provides('tc_port.h') || /^twincore$/i.test(layout.name)) return 'twincore\'s core (built into the twin)';
   if (layout.platforms && !layout.platforms.some((p) => p === '*' || p === 'espressif32')) {
     return `not for espressif32 (platforms: ${layout.platforms.join(', ')})`;
   }
