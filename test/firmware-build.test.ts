@@ -43,6 +43,9 @@ describe('sketch preprocessing', () => {
       '{',
       '  return String(v);',
       '}',
+      'AsyncMiddlewareFunction logger([](AsyncWebServerRequest* r, ArMiddlewareNext next) {',
+      '  next();',
+      '});',
     ];
     const defs = findFunctionDefinitions(src);
     expect(defs.map((d) => d.prototype)).toEqual(['static void lateHelper(const char* s, int n);', 'String label(int v);']);

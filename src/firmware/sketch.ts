@@ -121,7 +121,10 @@ function prototypeOf(head: string): string | undefined {
   if (!head || NOT_FUNCTIONS.test(head) || head.includes('=') || /\btemplate\b/.test(head)) return undefined;
   const m = /^((?:[A-Za-z_][\w:<>,]*[\s*&]+)+)([A-Za-z_]\w*)\s*\((.*)\)\s*(const\s*)?$/.exec(head);
   if (!m) return undefined;
-  const [, ret, name] = m;
+  const [, ret, name, params] = m;
+  // A global initialised with a lambda (`AsyncMiddlewareFunction mw([](Req* r, Next n) {...});`)
+  // looks like a definition up to its brace: a `[` in the "parameters" says it is not one.
+  if (/[[\]]/.test(params!)) return undefined;
   if (/::\s*$/.test(ret!) || /\b(operator)\b/.test(head)) return undefined;
   if (/^\s*(static\s+)?inline\b/.test(ret!)) return undefined;
   if (name === 'setup' || name === 'loop') return `${head};`;
