@@ -33,10 +33,22 @@ thread_local std::string tlsSerialLine;
 // Set on the loop task while it destroys the firmware: checkTaskStop() then returns instead of
 // unwinding (a destructor must not throw).
 thread_local bool tlsNoUnwind = false;
+// Corking (twin_internal.h): set on the loop task during a pass; tlsCorkPending once a corked
+// send left async_tcp something to flush.
+thread_local bool tlsCorked = false;
+thread_local bool tlsCorkPending = false;
 const auto processStart = std::chrono::steady_clock::now();
 }  // namespace
 
 Device::Impl* currentImpl() { return tlsDev; }
+
+bool corkedOn(Device::Impl* d) { return tlsCorked && tlsDev == d; }
+void corkNote() { tlsCorkPending = true; }
+void corkFlush() {
+  if (!tlsCorkPending) return;
+  tlsCorkPending = false;
+  if (tlsDev) tlsDev->wakeNet();
+}
 
 bool namedProfile(const std::string& name, Profile* out) {
   Profile p;  // esp32: the defaults of twin::Profile
@@ -120,6 +132,7 @@ void cpuGive() {
 // A blocking section: a thread holding the CPU gives it up and takes it back afterwards.
 // tlsCpuHeld goes to 2 meaning "given up, retake at the end".
 void cpuBlockBegin() {
+  corkFlush();  // about to block: what a corked pass sent goes out now
   if (singleCore(tlsDev) && tlsCpuHeld == 1) {
     tlsDev->cpu.release();
     tlsCpuHeld = 2;
@@ -145,6 +158,19 @@ void Device::Impl::log(LogLevel lvl, const std::string& line) {
 
 // ---------------- loop task ----------------
 
+// The longest wait between two idle passes of loop() (see loopMain).
+constexpr uint32_t kIdlePaceMaxMs = 16;
+
+void Device::Impl::kickLoop() {
+  netActivity.store(true, std::memory_order_relaxed);
+  if (!loopSleepingLong.load(std::memory_order_relaxed)) return;
+  {
+    std::lock_guard<std::mutex> lk(loopMu);
+    loopKick = true;
+  }
+  loopCv.notify_all();
+}
+
 void Device::Impl::loopMain() {
   setThreadIdentity(this, Role::Loop);
   // threadsAlive: counted by start(), before the thread existed.
@@ -168,15 +194,25 @@ void Device::Impl::loopMain() {
   }
   loopCv.notify_all();
 
-  // The ESP32 loop task calls loop() back to back; the twin paces it at the FreeRTOS tick
-  // (1 ms) so a desktop with several devices stays usable. Firmware timing uses millis().
+  // The ESP32 loop task calls loop() back to back. The twin paces it (so a desktop runs
+  // hundreds of devices): a pass that did something (ran posted work, sent, or followed a
+  // network event: data, a connection, a disconnect, an error) is followed by the next one a
+  // FreeRTOS tick (1 ms) later; each idle pass doubles the wait, up to kIdlePaceMaxMs. A network
+  // event or posted work ends a long wait at once. Firmware timing uses millis(), so a schedule
+  // kept in loop() (a 10 Hz telemetry) runs at most one wait late: the fidelity traded is
+  // README's "Loop pacing". Sends of one pass are corked (twin_internal.h) and go out when it ends.
   std::deque<std::function<void()>> work;
+  uint32_t paceMs = 1;
   while (ok && !exited) {
+    bool active = false;
     {
       std::unique_lock<std::mutex> lk(loopMu);
       if (loopStopping) break;
       work.swap(loopPosts);
+      loopKick = false;
     }
+    active = !work.empty() || netActivity.exchange(false);
+    tlsCorked = true;
     try {
       for (auto& fn : work) fn();
       work.clear();
@@ -184,12 +220,18 @@ void Device::Impl::loopMain() {
     } catch (const TaskExit&) {
       exited = true;  // ESP.restart(): the device is stopping; wait for it below
     }
+    tlsCorked = false;
+    active = active || tlsCorkPending;
+    corkFlush();
     counters.loopIterations++;
+    paceMs = active ? 1 : (paceMs * 2 > kIdlePaceMaxMs ? kIdlePaceMaxMs : paceMs * 2);
     cpuGive();
     {
       std::unique_lock<std::mutex> lk(loopMu);
-      loopCv.wait_for(lk, std::chrono::milliseconds(1),
-                      [&] { return loopStopping || !loopPosts.empty(); });
+      if (paceMs > 1) loopSleepingLong.store(true);
+      loopCv.wait_for(lk, std::chrono::milliseconds(paceMs),
+                      [&] { return loopStopping || !loopPosts.empty() || loopKick; });
+      loopSleepingLong.store(false);
     }
     cpuTake();
   }
@@ -274,6 +316,8 @@ bool Device::start() {
   });
   uv_timer_init(&d->loop, &d->pollTimer);
   uv_timer_init(&d->loop, &d->ackTimer);
+  uv_prepare_init(&d->loop, &d->flushPrepare);
+  uv_check_init(&d->loop, &d->flushCheck);
   d->running = true;
   {
     std::lock_guard<std::mutex> lk(gDevicesMu);
