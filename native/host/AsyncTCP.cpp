@@ -173,6 +173,7 @@ static long writePending(Conn* c) {
       bufs[n++] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(p)), g.len);
     }
     int w = uv_try_write(reinterpret_cast<uv_stream_t*>(&c->handle), bufs, n);
+    c->dev->writeCalls.fetch_add(1, std::memory_order_relaxed);
     if (w == UV_EAGAIN) break;
     if (w < 0) return w;
     consumePending(c, size_t(w));
@@ -341,6 +342,7 @@ void Device::Impl::onAckTimer() {
       Lock lk(net);
       if (c->inflight > 0) {
         long q = unackedInKernel(c);
+        ackQueries.fetch_add(1, std::memory_order_relaxed);
         uint32_t still = q < 0 ? 0 : uint32_t(q);
         if (still < c->inflight) {
           acked = c->inflight - still;

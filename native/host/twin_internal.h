@@ -148,6 +148,8 @@ struct Device::Impl {
   // net: Conns with pending bytes and a flush due (Conn::dirty); async_tcp swaps it out.
   std::vector<Conn*> dirty;
   std::vector<Conn*> dirtySpare;     // async_tcp only: the swapped-out list's storage
+  // The twin's own cost figures (tests, benchmarks): write system calls, kernel ack queries.
+  std::atomic<uint64_t> writeCalls{0}, ackQueries{0};
   std::vector<Listener*> listeners;  // async_tcp only (Listener::server under net)
   std::map<uint16_t, uint16_t> portMap;  // net: firmware port -> host port
   std::vector<uint16_t> boundPorts;      // net
@@ -301,6 +303,22 @@ struct Access {
   static void poll(AsyncClient* c) { c->_twinPoll(); }
   static void fin(AsyncClient* c) { c->close(); }  // AsyncTCP's _fin: close our side
   static void connected(AsyncClient* c) { c->_twinConnected(); }
+  // A client's transmit state (tests): pending and in-flight bytes, and the bytes its connection
+  // holds allocated for copies. All 0 without a connection.
+  struct TxState {
+    size_t pending = 0, inflight = 0, copyCapacity = 0, segments = 0;
+  };
+  static TxState txState(AsyncClient* c, std::mutex& net) {
+    std::lock_guard<std::mutex> lk(net);
+    TxState t;
+    if (Conn* k = c->_conn) {
+      t.pending = k->pendingBytes;
+      t.inflight = k->inflight;
+      t.copyCapacity = k->copyBuf.capacity();
+      t.segments = k->segs.size() - k->segHead;
+    }
+    return t;
+  }
   static void error(AsyncClient* c, int8_t err) { c->_error(err); }
 };
 
