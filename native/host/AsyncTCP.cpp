@@ -32,7 +32,7 @@ namespace {
 // Segments one writev hands the kernel at most (Linux's IOV_MAX is 1024).
 constexpr unsigned kMaxIov = 64;
 // A drained connection keeps a copy buffer up to this size for its next adds.
-constexpr size_t kKeepCopyBuf = 16 * 1024;
+constexpr size_t kKeepCopyBuf = 64 * 1024;
 // Ack checks of a connection back off up to these intervals while no ack comes (ms).
 constexpr uint32_t kAckEveryMax = 16;
 constexpr uint32_t kAckEveryStarved = 4;
@@ -133,53 +133,86 @@ static long unackedInKernel(Conn* c) {
 #endif
 }
 
-// Drops the first n pending bytes of c (they were written). Under net.
-static void consumePending(Conn* c, size_t n) {
+// Drops the first n bytes of c's out stage (they were written). async_tcp only.
+static void consumeOut(Conn* c, size_t n) {
   while (n > 0) {
-    Conn::Seg& g = c->segs[c->segHead];
+    Conn::Seg& g = c->outSegs[c->outHead];
     size_t k = n < g.len ? n : g.len;
     g.off += uint32_t(k);
     g.len -= uint32_t(k);
     n -= k;
-    c->pendingBytes -= uint32_t(k);
-    if (g.len == 0) c->segHead++;
+    c->outBytes -= uint32_t(k);
+    if (g.len == 0) c->outHead++;
   }
-  if (c->pendingBytes == 0) {
-    // Drained: forget the segments; keep a small copy buffer for the next adds (a large one,
-    // left by a burst on a big window, is released; an idle connection's is released by the
-    // poll timer).
-    c->segs.clear();
-    c->segHead = 0;
-    c->copyBuf.clear();
-    if (c->copyBuf.capacity() > kKeepCopyBuf) std::vector<uint8_t>().swap(c->copyBuf);
-    if (c->segs.capacity() > 64) std::vector<Conn::Seg>().swap(c->segs);
-  } else if (c->segHead > 32 && c->segHead * 2 > c->segs.size()) {
-    c->segs.erase(c->segs.begin(), c->segs.begin() + ptrdiff_t(c->segHead));
-    c->segHead = 0;
+  if (c->outBytes == 0) {
+    // Drained: the stage is reused by the next swap; a large buffer, left by a burst on a big
+    // window, is released (an idle connection's small one by the poll timer).
+    c->outSegs.clear();
+    c->outHead = 0;
+    c->outBuf.clear();
+    if (c->outBuf.capacity() > kKeepCopyBuf) std::vector<uint8_t>().swap(c->outBuf);
+    if (c->outSegs.capacity() > 256) std::vector<Conn::Seg>().swap(c->outSegs);
   }
 }
 
-// Writes c's pending segments with as few system calls as the kernel allows (one writev of up
-// to kMaxIov segments per call, until it would block). Under net. Returns the bytes written, or
-// a negative libuv error.
-static long writePending(Conn* c) {
+// Writes c's out stage with as few system calls as the kernel allows (a writev of up to kMaxIov
+// segments per call, until it would block). async_tcp only, without the lock. The bytes written,
+// or a negative libuv error.
+static long writeOut(Conn* c) {
   long total = 0;
-  while (c->pendingBytes > 0) {
+  while (c->outBytes > 0) {
     uv_buf_t bufs[kMaxIov];
     unsigned n = 0;
-    for (size_t i = c->segHead; i < c->segs.size() && n < kMaxIov; ++i) {
-      const Conn::Seg& g = c->segs[i];
-      const uint8_t* p = (g.ext ? g.ext : c->copyBuf.data()) + g.off;
+    for (size_t i = c->outHead; i < c->outSegs.size() && n < kMaxIov; ++i) {
+      const Conn::Seg& g = c->outSegs[i];
+      const uint8_t* p = (g.ext ? g.ext : c->outBuf.data()) + g.off;
       bufs[n++] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(p)), g.len);
     }
     int w = uv_try_write(reinterpret_cast<uv_stream_t*>(&c->handle), bufs, n);
     c->dev->writeCalls.fetch_add(1, std::memory_order_relaxed);
     if (w == UV_EAGAIN) break;
-    if (w < 0) return w;
-    consumePending(c, size_t(w));
+    if (w < 0) return total > 0 ? total : w;
+    consumeOut(c, size_t(w));
     total += w;
   }
   return total;
+}
+
+// Under net: when the out stage is empty, the pending stage becomes it (O(1) swaps).
+static void stageOut(Conn* c) {
+  if (c->outBytes != 0 || c->pendingBytes == 0) return;
+  std::swap(c->segs, c->outSegs);
+  std::swap(c->copyBuf, c->outBuf);
+  c->outHead = c->segHead;
+  c->segHead = 0;
+  c->outBytes = c->pendingBytes;
+  c->outCapacity = c->outBuf.capacity();
+}
+
+long Device::Impl::transmit(Conn* c, bool* failed) {
+  {
+    Lock lk(net);
+    stageOut(c);
+    if (c->outBytes == 0) return 0;
+  }
+  long total = 0;
+  for (;;) {
+    long w = writeOut(c);  // the lock is free meanwhile: add() fills the pending stage
+    Lock lk(net);
+    if (w < 0) {
+      c->writeFailed = true;
+      *failed = true;
+      return total;
+    }
+    c->pendingBytes -= uint32_t(w);
+    c->inflight += uint32_t(w);
+    counters.bytesOut += w;
+    total += w;
+    c->outCapacity = c->outBuf.capacity();
+    if (c->outBytes > 0) return total;  // the kernel is full for now
+    stageOut(c);
+    if (c->outBytes == 0) return total;
+  }
 }
 
 // Hands pending bytes to the kernel (async_tcp only). A failed write is a connection error,
@@ -187,20 +220,7 @@ static long writePending(Conn* c) {
 void Device::Impl::flush(Conn* c) {
   if (c->handleClosing) return;
   bool failed = false;
-  bool starved = false;
-  {
-    Lock lk(net);
-    if (c->pendingBytes == 0) return;
-    long w = writePending(c);
-    if (w < 0) {
-      failed = true;
-      c->writeFailed = true;
-    } else if (w > 0) {
-      c->inflight += uint32_t(w);
-      counters.bytesOut += w;
-    }
-    starved = c->starved;
-  }
+  transmit(c, &failed);
   if (failed) {
     // Reported on a later turn of async_tcp: a write never runs a callback itself.
     uint64_t id = c->id;
@@ -209,6 +229,13 @@ void Device::Impl::flush(Conn* c) {
     });
     return;
   }
+  bool starved, busy;
+  {
+    Lock lk(net);
+    starved = c->starved;
+    busy = c->inflight > 0 || c->pendingBytes > 0;
+  }
+  if (!busy) return;
   // Acks: a connection whose sender waits for room is checked within 1 ms; others keep their
   // pace (see onAckTimer).
   if (!c->ackListed) {
@@ -386,8 +413,12 @@ void Device::Impl::onPollTimer() {
     {
       Lock lk(net);
       client = c->state == Conn::State::Open ? c->client : nullptr;  // no poll while connecting
-      // An idle connection gives its copy buffer back (bounded memory per idle client).
-      if (c->pendingBytes == 0 && c->copyBuf.capacity() > 0) std::vector<uint8_t>().swap(c->copyBuf);
+      // An idle connection gives its buffers back (bounded memory per idle client).
+      if (c->pendingBytes == 0) {
+        if (c->copyBuf.capacity() > 0) std::vector<uint8_t>().swap(c->copyBuf);
+        if (c->outBuf.capacity() > 0) std::vector<uint8_t>().swap(c->outBuf);
+        c->outCapacity = 0;
+      }
     }
     if (client) {
       counters.polls++;
@@ -515,9 +546,8 @@ void Device::Impl::closeConnHandle(Conn* c, bool reset) {
   c->handleClosing = true;
   if (!reset) {
     // Graceful: what was added goes out before the FIN, as lwIP's tcp_close sends its queue.
-    Lock lk(net);
-    long n = writePending(c);
-    if (n > 0) counters.bytesOut += n;
+    bool failed = false;
+    transmit(c, &failed);
   }
   int fd = fdOf(c);
   if (!reset && fd >= 0) {

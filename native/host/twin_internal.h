@@ -80,7 +80,16 @@ struct Conn {
   std::vector<Seg> segs;    // net; segs[segHead..] are live
   size_t segHead = 0;       // net
   std::vector<uint8_t> copyBuf;  // net
-  uint32_t pendingBytes = 0;     // net
+  uint32_t pendingBytes = 0;     // net: both stages
+  // The out stage (async_tcp only): pending bytes taken for writing, ahead of the segments
+  // above, written without the lock (add() fills the other stage meanwhile). When it drains,
+  // the stages swap under net. Both stages together hold pendingBytes, so each stays within the
+  // window; outCapacity mirrors outBuf's capacity under net (for tests).
+  std::vector<Seg> outSegs;
+  size_t outHead = 0;
+  std::vector<uint8_t> outBuf;
+  uint32_t outBytes = 0;
+  size_t outCapacity = 0;  // net
   uint32_t inflight = 0;         // net
   bool dirty = false;    // net: listed in Impl::dirty (a flush is due at the end of the turn)
   bool starved = false;  // net: add() was cut short or space() returned 0 since the last ack
@@ -224,8 +233,11 @@ struct Device::Impl {
   void untrackAcks(Conn* c);
   // (Re)arms the ack timer for `due` (uv_now ms) when that is earlier than it is set for.
   void armAckTimer(uint64_t due);
-  // Writes c's pending bytes (async_tcp only): one writev of its segments.
+  // Writes c's pending bytes (async_tcp only): one writev of its segments per call (more only
+  // when there are more than kMaxIov segments), then notes it for acknowledgement tracking.
   void flush(Conn* c);
+  // The writing itself: the bytes written; *failed on a write error (async_tcp only).
+  long transmit(Conn* c, bool* failed);
   // Writes every dirty connection (async_tcp only): the end of a turn.
   void flushDirty();
   // Called (under net) when c got pending bytes and is not yet dirty: lists it and, unless the
@@ -314,7 +326,7 @@ struct Access {
     if (Conn* k = c->_conn) {
       t.pending = k->pendingBytes;
       t.inflight = k->inflight;
-      t.copyCapacity = k->copyBuf.capacity();
+      t.copyCapacity = k->copyBuf.capacity() + k->outCapacity;
       t.segments = k->segs.size() - k->segHead;
     }
     return t;
