@@ -345,8 +345,7 @@ void Gen::onMessage(Conn* c, uint8_t op, const char* p, size_t n) {
       c->got++;
       _total++;
     }
-    sendPayload(c);
-    flushOut(c);
+    sendPayload(c);  // written after the whole read is parsed (one send per read)
     return;
   }
   if (_mode == Mode::Closed) {
@@ -361,8 +360,7 @@ void Gen::onMessage(Conn* c, uint8_t op, const char* p, size_t n) {
     // Mine? "c<idx>:"
     if (n > 1 && p[0] == 'c' && std::atoi(p + 1) == c->idx) {
       c->inflight--;
-      sendPayload(c);
-      flushOut(c);
+      sendPayload(c);  // written after the whole read is parsed
     }
     return;
   }
@@ -462,6 +460,8 @@ void Gen::onReadable(Conn* c) {
       closeConn(c);
       return;
     }
+    if (!c->out.empty()) flushOut(c);
+    if (c->fd < 0) return;
     if (k + size_t(n) < _buf.size()) return;
   }
 }

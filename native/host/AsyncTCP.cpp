@@ -300,11 +300,14 @@ void Device::Impl::forgetConn(Conn* c) {
 // ---- acknowledgements ----
 //
 // The kernel knows how many written bytes the peer has not acknowledged (SIOCOUTQ); the twin
-// asks it only for connections with bytes in flight (ackList), each on its own adaptive pace:
-// 1 ms after a write, again 1 ms after each check that found acks (they are flowing), doubling
-// up to kAckEveryMax while none come (a delayed ACK, a peer that stopped reading). A connection
-// whose sender ran out of window (Conn::starved) is checked at most kAckEveryStarved apart. One
-// timer fires at the earliest due check. Acks found are delivered at once, one onAck per check.
+// asks it only for connections with bytes in flight (ackList), each on its own adaptive pace.
+// A connection whose window is tight (its sender found space() at 0 or add() cut short, or a
+// quarter of the window is in use) is checked 1 ms after a write and every 1 ms while acks
+// flow, backing off to kAckEveryStarved while none come: there the next ack gates the next
+// bytes, as on the board. Otherwise (plenty of window left) checks back off from 1 ms to
+// kAckEveryMax: onAck then reports a little later than lwIP would (at most kAckEveryMax ms),
+// which changes nothing for a sender that is not waiting for room. One timer fires at the
+// earliest due check; acks found are delivered at once, one onAck per check.
 
 void Device::Impl::armAckTimer(uint64_t due) {
   uint64_t now = uv_now(&loop);
@@ -359,7 +362,7 @@ void Device::Impl::onAckTimer() {
     }
     AsyncClient* client = nullptr;
     uint32_t acked = 0;
-    bool idle = false, starved = false, pending = false;
+    bool idle = false, tight = false, pending = false;
     {
       Lock lk(net);
       pending = c->pendingBytes > 0;
@@ -379,12 +382,13 @@ void Device::Impl::onAckTimer() {
         }
       }
       idle = c->inflight == 0 && c->pendingBytes == 0;
-      starved = c->starved;
+      // Tight: the sender is (nearly) out of window, so the next ack gates its next bytes.
+      tight = c->starved || (uint64_t(c->pendingBytes) + c->inflight) * 4 >= profile.sendWindow;
     }
-    if (acked) {
+    if (acked && tight) {
       c->ackEvery = 1;
     } else {
-      uint32_t cap = starved ? kAckEveryStarved : kAckEveryMax;
+      uint32_t cap = tight ? kAckEveryStarved : kAckEveryMax;
       c->ackEvery = c->ackEvery * 2 > cap ? cap : c->ackEvery * 2;
     }
     if (client && acked) {
