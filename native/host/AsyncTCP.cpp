@@ -248,15 +248,62 @@ void Device::Impl::flush(Conn* c) {
 }
 
 void Device::Impl::flushDirty() {
+  // Three phases, so the lock is taken twice per turn, not per connection (the loop task adds
+  // to other connections meanwhile): stage every dirty connection's pending bytes under the lock,
+  // write each without it, account for all under it.
   std::vector<Conn*>& list = dirtySpare;
   {
     Lock lk(net);
     if (dirty.empty()) return;
     list.swap(dirty);
-    for (Conn* c : list) c->dirty = false;
+    for (Conn* c : list) {
+      c->dirty = false;
+      if (!c->handleClosing) stageOut(c);
+    }
   }
   // No callback runs in here (a failed write is posted), so no Conn of the list is freed.
-  for (Conn* c : list) flush(c);
+  std::vector<long>& written = flushWritten;
+  written.resize(list.size());
+  for (size_t i = 0; i < list.size(); ++i) written[i] = list[i]->handleClosing ? 0 : writeOut(list[i]);
+  std::vector<Conn*>& failed = flushFailed;
+  {
+    Lock lk(net);
+    for (size_t i = 0; i < list.size(); ++i) {
+      Conn* c = list[i];
+      long w = written[i];
+      if (w < 0) {
+        c->writeFailed = true;
+        failed.push_back(c);
+        written[i] = 0;
+        continue;
+      }
+      c->pendingBytes -= uint32_t(w);
+      c->inflight += uint32_t(w);
+      counters.bytesOut += w;
+      c->outCapacity = c->outBuf.capacity();
+      // Ack tracking below needs: busy (1), tight (2).
+      bool busy = c->inflight > 0 || c->pendingBytes > 0;
+      written[i] = busy ? 1 + (c->starved ? 2 : 0) : 0;
+    }
+  }
+  for (Conn* c : failed) {
+    uint64_t id = c->id;
+    postNet([this, id] {
+      if (Conn* fc = findConn(id)) connFailed(fc, ERR_RST);
+    });
+  }
+  failed.clear();
+  for (size_t i = 0; i < list.size(); ++i) {
+    Conn* c = list[i];
+    if (!written[i] || c->handleClosing) continue;
+    if (!c->ackListed) {
+      trackAcks(c, 1);
+    } else if ((written[i] & 2) && c->ackEvery > 1) {
+      c->ackEvery = 1;
+      c->ackDue = uv_now(&loop) + 1;
+      armAckTimer(c->ackDue);
+    }
+  }
   list.clear();
 }
 
@@ -1203,7 +1250,9 @@ bool AsyncClient::send() {
     Lock lk(d->net);
     Conn* c = _conn;
     if (!c || c->state != Conn::State::Open) return false;
-    _tx_last_packet = millis();  // as AsyncTCP's send(): the ack timeout counts from here
+    // As AsyncTCP's send(), the ack timeout counts from here; the twin stamps the first send()
+    // of a batch (the batch goes out at once, within one turn or pass).
+    if (!c->dirty) _tx_last_packet = millis();
     // Written at the end of this turn of async_tcp, or of this loop() pass, or now (woken).
     wake = d->markDirtyLocked(c);
   }

@@ -139,10 +139,12 @@ struct Device::Impl {
   Device* owner = nullptr;
 
   Cpu cpu;
-  std::mutex net;
+  // On a cache line of its own: the loop task takes it for every add()/send() while async_tcp
+  // updates its loop and the counters (false sharing made each lock a cache miss).
+  alignas(64) std::mutex net;
 
   // async_tcp
-  uv_loop_t loop;
+  alignas(64) uv_loop_t loop;
   uv_async_t wake;
   uv_timer_t pollTimer;
   uv_timer_t ackTimer;
@@ -157,6 +159,8 @@ struct Device::Impl {
   // net: Conns with pending bytes and a flush due (Conn::dirty); async_tcp swaps it out.
   std::vector<Conn*> dirty;
   std::vector<Conn*> dirtySpare;     // async_tcp only: the swapped-out list's storage
+  std::vector<long> flushWritten;    // async_tcp only: flushDirty's scratch
+  std::vector<Conn*> flushFailed;    // async_tcp only: flushDirty's scratch
   // The twin's own cost figures (tests, benchmarks): write system calls, kernel ack queries.
   std::atomic<uint64_t> writeCalls{0}, ackQueries{0};
   std::vector<Listener*> listeners;  // async_tcp only (Listener::server under net)
