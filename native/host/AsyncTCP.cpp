@@ -133,6 +133,11 @@ static long unackedInKernel(Conn* c) {
 #endif
 }
 
+// Tight (under net): the sender is (nearly) out of window, so the next ack gates its next bytes.
+bool Device::Impl::tightLocked(const Conn* c) const {
+  return c->starved || (uint64_t(c->pendingBytes) + c->inflight) * 4 >= profile.sendWindow;
+}
+
 // Drops the first n bytes of c's out stage (they were written). async_tcp only.
 static void consumeOut(Conn* c, size_t n) {
   while (n > 0) {
@@ -229,18 +234,18 @@ void Device::Impl::flush(Conn* c) {
     });
     return;
   }
-  bool starved, busy;
+  bool tight, busy;
   {
     Lock lk(net);
-    starved = c->starved;
+    tight = tightLocked(c);
     busy = c->inflight > 0 || c->pendingBytes > 0;
   }
   if (!busy) return;
-  // Acks: a connection whose sender waits for room is checked within 1 ms; others keep their
-  // pace (see onAckTimer).
+  // Acks: a connection whose window is tight is checked within 1 ms; others at a relaxed pace
+  // (see onAckTimer).
   if (!c->ackListed) {
-    trackAcks(c, 1);
-  } else if (starved && c->ackEvery > 1) {
+    trackAcks(c, tight ? 1 : kAckEveryMax);
+  } else if (tight && c->ackEvery > 1) {
     c->ackEvery = 1;
     c->ackDue = uv_now(&loop) + 1;
     armAckTimer(c->ackDue);
@@ -283,7 +288,7 @@ void Device::Impl::flushDirty() {
       c->outCapacity = c->outBuf.capacity();
       // Ack tracking below needs: busy (1), tight (2).
       bool busy = c->inflight > 0 || c->pendingBytes > 0;
-      written[i] = busy ? 1 + (c->starved ? 2 : 0) : 0;
+      written[i] = busy ? 1 + (tightLocked(c) ? 2 : 0) : 0;
     }
   }
   for (Conn* c : failed) {
@@ -297,7 +302,7 @@ void Device::Impl::flushDirty() {
     Conn* c = list[i];
     if (!written[i] || c->handleClosing) continue;
     if (!c->ackListed) {
-      trackAcks(c, 1);
+      trackAcks(c, (written[i] & 2) ? 1 : kAckEveryMax);
     } else if ((written[i] & 2) && c->ackEvery > 1) {
       c->ackEvery = 1;
       c->ackDue = uv_now(&loop) + 1;
@@ -351,9 +356,9 @@ void Device::Impl::forgetConn(Conn* c) {
 // A connection whose window is tight (its sender found space() at 0 or add() cut short, or a
 // quarter of the window is in use) is checked 1 ms after a write and every 1 ms while acks
 // flow, backing off to kAckEveryStarved while none come: there the next ack gates the next
-// bytes, as on the board. Otherwise (plenty of window left) checks back off from 1 ms to
-// kAckEveryMax: onAck then reports a little later than lwIP would (at most kAckEveryMax ms),
-// which changes nothing for a sender that is not waiting for room. One timer fires at the
+// bytes, as on the board. Otherwise (plenty of window left) it is checked every kAckEveryMax
+// ms: onAck then reports up to that much later than lwIP would, which changes nothing for a
+// sender that is not waiting for room (a peer's delayed ACK takes 40 ms anyway). One timer fires at the
 // earliest due check; acks found are delivered at once, one onAck per check.
 
 void Device::Impl::armAckTimer(uint64_t due) {
@@ -369,7 +374,7 @@ void Device::Impl::trackAcks(Conn* c, uint32_t inMs) {
   c->ackListed = true;
   c->ackIdx = ackList.size();
   ackList.push_back(c);
-  c->ackEvery = 1;
+  c->ackEvery = inMs;
   c->ackDue = uv_now(&loop) + inMs;
   armAckTimer(c->ackDue);
 }
@@ -429,8 +434,7 @@ void Device::Impl::onAckTimer() {
         }
       }
       idle = c->inflight == 0 && c->pendingBytes == 0;
-      // Tight: the sender is (nearly) out of window, so the next ack gates its next bytes.
-      tight = c->starved || (uint64_t(c->pendingBytes) + c->inflight) * 4 >= profile.sendWindow;
+      tight = tightLocked(c);
     }
     if (acked && tight) {
       c->ackEvery = 1;

@@ -22,6 +22,7 @@ namespace {
 // uses only its own device).
 std::mutex gDevicesMu;
 std::vector<Device::Impl*> gDevices;
+std::atomic<uint32_t> gDevicesRunning{0};  // gDevices.size(), readable without the lock
 thread_local Device::Impl* tlsDev = nullptr;
 thread_local Role tlsRole = Role::None;
 // Single-core CPU state of this thread: 0 not held, 1 held, 2 given up inside a blocking
@@ -158,8 +159,13 @@ void Device::Impl::log(LogLevel lvl, const std::string& line) {
 
 // ---------------- loop task ----------------
 
-// The longest wait between two idle passes of loop() (see loopMain).
-constexpr uint32_t kIdlePaceMaxMs = 16;
+// The longest wait between two idle passes of loop() (see loopMain): 2 ms for up to 20 devices
+// in the process, growing with their number (one more ms per 10 devices) to 32 ms at 320 and
+// more. Fidelity where the desktop can afford it, hundreds of boards where it cannot.
+uint32_t idlePaceCapMs() {
+  uint32_t n = gDevicesRunning.load(std::memory_order_relaxed) / 10;
+  return n < 2 ? 2 : n > 32 ? 32 : n;
+}
 
 void Device::Impl::kickLoop() {
   netActivity.store(true, std::memory_order_relaxed);
@@ -195,14 +201,17 @@ void Device::Impl::loopMain() {
   loopCv.notify_all();
 
   // The ESP32 loop task calls loop() back to back. The twin paces it (so a desktop runs
-  // hundreds of devices): a pass that did something (ran posted work, sent, or followed a
-  // network event: data, a connection, a disconnect, an error) is followed by the next one a
-  // FreeRTOS tick (1 ms) later; each idle pass doubles the wait, up to kIdlePaceMaxMs. A network
-  // event or posted work ends a long wait at once. Firmware timing uses millis(), so a schedule
-  // kept in loop() (a 10 Hz telemetry) runs at most one wait late: the fidelity traded is
-  // README's "Loop pacing". Sends of one pass are corked (twin_internal.h) and go out when it ends.
+  // hundreds of devices): a pass that ran posted work or follows a network event (data, a
+  // connection, a disconnect, an error), or that sent right after a pass that sent too (a
+  // stream), is followed by the next one a FreeRTOS tick (1 ms) later; a pass that sent after an
+  // idle one keeps the current wait (a schedule kept in loop(), such as 10 Hz telemetry, is not
+  // a reason to spin); each idle pass doubles the wait, up to idlePaceCapMs(). A network event
+  // or posted work ends a long wait at once. Firmware timing uses millis(), so a schedule kept in
+  // loop() runs at most one wait late: the fidelity traded is README's "Loop pacing". Sends of
+  // one pass are corked (twin_internal.h) and go out when it ends.
   std::deque<std::function<void()>> work;
   uint32_t paceMs = 1;
+  bool sentBefore = false;
   while (ok && !exited) {
     bool active = false;
     {
@@ -221,10 +230,16 @@ void Device::Impl::loopMain() {
       exited = true;  // ESP.restart(): the device is stopping; wait for it below
     }
     tlsCorked = false;
-    active = active || tlsCorkPending;
+    bool sent = tlsCorkPending;
     corkFlush();
     counters.loopIterations++;
-    paceMs = active ? 1 : (paceMs * 2 > kIdlePaceMaxMs ? kIdlePaceMaxMs : paceMs * 2);
+    uint32_t cap = idlePaceCapMs();
+    if (active || (sent && sentBefore)) {
+      paceMs = 1;
+    } else if (!sent) {
+      paceMs = paceMs * 2 > cap ? cap : paceMs * 2;
+    }
+    sentBefore = sent;
     cpuGive();
     {
       std::unique_lock<std::mutex> lk(loopMu);
@@ -322,6 +337,7 @@ bool Device::start() {
   {
     std::lock_guard<std::mutex> lk(gDevicesMu);
     gDevices.push_back(d);
+    gDevicesRunning = uint32_t(gDevices.size());
   }
   d->counters.threadsAlive += 2;  // async_tcp and loopTask, each uncounted when it ends
   d->netThread = std::thread([d] { d->netMain(); });
@@ -349,6 +365,7 @@ void Device::stop() {
   {
     std::lock_guard<std::mutex> lk(gDevicesMu);
     eraseOne(gDevices, d);
+    gDevicesRunning = uint32_t(gDevices.size());
   }
   // 0. Mark the device stopping: blocking waits return (the loop task, async_tcp) or unwind with
   //    TaskExit (firmware tasks); join the firmware's tasks while the firmware still exists.

@@ -232,7 +232,9 @@ struct Device::Impl {
   void runNetTasks();
   void onPollTimer();
   void onAckTimer();
-  // Lists c for acknowledgement tracking (async_tcp), checked within `inMs`.
+  // True when c's window is tight (its next ack gates its sender). Under net.
+  bool tightLocked(const Conn* c) const;
+  // Lists c for acknowledgement tracking (async_tcp), checked within `inMs`, then every inMs.
   void trackAcks(Conn* c, uint32_t inMs);
   void untrackAcks(Conn* c);
   // (Re)arms the ack timer for `due` (uv_now ms) when that is earlier than it is set for.
@@ -367,6 +369,9 @@ void setThreadIdentity(Device::Impl* dev, Role role, const char* taskName = null
 bool corkedOn(Device::Impl* d);  // true on d's loop task inside a pass
 void corkNote();                 // a corked send left work for async_tcp
 void corkFlush();                // wakes async_tcp when a corked send is waiting
+// The longest wait between two idle passes of a loop task (twin.cpp loopMain), by the number of
+// devices running in the process.
+uint32_t idlePaceCapMs();
 
 // Holds the CPU for the duration of a libuv callback on async_tcp (single-core profiles):
 // libuv dispatches I/O callbacks inside its poll phase, so every entry from libuv into twin

@@ -348,13 +348,37 @@ TEST(perf_idle_loop_is_paced_down_and_network_events_wake_it) {
   Rig rig;
   REQUIRE(rig.port != 0);
   std::vector<int> fds = rig.connect(1);
-  // Idle: passes come at most every 16 ms once backed off (a board's loop task would spin; the
-  // twin used to wake every 1 ms).
+  // Idle: passes come every idlePaceCapMs() once backed off (a board's loop task would spin; the
+  // twin used to wake every 1 ms). With one device the cap is 2 ms; with 200 it is 20 ms.
+  CHECK_EQ(twin::idlePaceCapMs(), 2u);
   std::this_thread::sleep_for(milliseconds(200));
   int64_t it0 = rig.device->counters().loopIterations.load();
   std::this_thread::sleep_for(milliseconds(1000));
   int64_t idlePasses = rig.device->counters().loopIterations.load() - it0;
-  CHECK_MSG(idlePasses >= 20 && idlePasses <= 150, "idle passes in 1 s: " << idlePasses);
+  CHECK_MSG(idlePasses >= 100 && idlePasses <= 520, "idle passes in 1 s, one device: " << idlePasses);
+  {
+    // 49 more devices (empty firmware): the cap grows to 5 ms, and this idle loop task wakes
+    // about 200 times a second.
+    struct Idle : twin::Firmware {
+      void setup() override {}
+      void loop() override {}
+    };
+    std::vector<std::unique_ptr<twin::Device>> more;
+    for (int i = 0; i < 49; ++i) {
+      more.push_back(std::make_unique<twin::Device>(
+          twin::Profile(), [] { return std::unique_ptr<twin::Firmware>(new Idle()); },
+          [](twin::LogLevel, const std::string&) {}));
+      REQUIRE(more.back()->start());
+    }
+    CHECK_EQ(twin::idlePaceCapMs(), 5u);
+    std::this_thread::sleep_for(milliseconds(200));
+    int64_t i0 = rig.device->counters().loopIterations.load();
+    std::this_thread::sleep_for(milliseconds(1000));
+    int64_t passes = rig.device->counters().loopIterations.load() - i0;
+    CHECK_MSG(passes >= 40 && passes <= 230, "idle passes in 1 s among 50 devices: " << passes);
+    for (auto& d : more) d->stop();
+  }
+  CHECK_EQ(twin::idlePaceCapMs(), 2u);
   // Data from the network: the next pass follows at once, not a backed-off wait later. The best
   // of several trials is taken (the machine may be busy).
   struct Probe {
