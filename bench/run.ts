@@ -325,6 +325,37 @@ const idleMemory: Workload = {
   },
 };
 
+/** Memory under overload: 1000 clients and an unpaced 64 B broadcast for 10 s (quick: 5 s); the
+ *  server's RSS sampled every 250 ms. Bounded means the last third of the run holds no new peak
+ *  more than 10% above the first two thirds' (twincore's queues and windows are fixed in size; a
+ *  server that buffers without bound keeps growing). The figure is the peak RSS per client. */
+const overloadMemory: Workload = {
+  name: 'overload-1000',
+  title: 'peak RSS per client, 1000 clients, unpaced 64 B broadcast (bounded?)',
+  async measure(s, quick) {
+    const seconds = quick ? 5 : 10;
+    const base = procRssKiB(s.pid);
+    const samples: number[] = [];
+    const timer = setInterval(() => samples.push(procRssKiB(s.pid)), 250);
+    let r: LoadResult;
+    try {
+      r = await loadgen(['--port', String(s.ports[0]), '--mode', 'recv', '--clients', '1000', '--size', '64', '--unpaced', '--warmup-ms', '0', '--duration-ms', String(seconds * 1000)]);
+    } finally {
+      clearInterval(timer);
+    }
+    const cut = Math.floor((samples.length * 2) / 3);
+    const early = Math.max(...samples.slice(0, cut));
+    const late = Math.max(...samples.slice(cut));
+    const peak = Math.max(early, late);
+    return {
+      value: ((peak - base) * 1024) / 1000,
+      unit: 'B/client',
+      better: 'lower',
+      extra: { baseKiB: base, peakKiB: peak, earlyPeakKiB: early, latePeakKiB: late, bounded: late <= early * 1.1 ? 1 : 0, deliveriesPerSec: r.perSecond },
+    };
+  },
+};
+
 function workloads(): Workload[] {
   return [
     throughput('broadcast unpaced, 100 clients, 64 B', 'bcast-100-64', ['--mode', 'recv', '--clients', '100', '--size', '64', '--unpaced']),
@@ -338,6 +369,7 @@ function workloads(): Workload[] {
     throughput('echo, 100 connections, 1 in flight', 'echo-100-1', ['--mode', 'echo', '--clients', '100', '--inflight', '1', '--size', '64'], 'echoes/s'),
     throughput('echo, 100 connections, 16 in flight', 'echo-100-16', ['--mode', 'echo', '--clients', '100', '--inflight', '16', '--size', '64'], 'echoes/s'),
     idleMemory,
+    overloadMemory,
     throughput('connection churn (32 at a time: handshake, close)', 'churn', ['--mode', 'churn', '--concurrency', '32'], 'connections/s'),
   ];
 }
@@ -473,6 +505,11 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push(md);
   lines.push('');
+  const over = results['overload-1000'];
+  if (over) {
+    lines.push(`Memory under the 1000-client unpaced broadcast (last third of the run vs the first two; bounded = no new peak above +10%): ` +
+      Object.entries(over.servers).map(([n, e]) => `${n} ${e.extra?.bounded ? 'bounded' : 'GROWING'} (peak ${Math.round((e.extra?.peakKiB ?? NaN) / 1024)} MiB)`).join(', ') + '.');
+  }
   lines.push(`Load generator ceiling (its own in-process server, 100 connections, 64 B): ${fmt(ceil, '/s')} frames/s.`);
   if (board.length) {
     lines.push(`esp32 profile as shipped (8 clients, 5760 B windows), 64 B broadcast: ` + board.map((b) => `${b.rate}/s -> ${(b.deliveredShare * 100).toFixed(1)}% to the slowest client (p99 ${b.latencyP99Ms.toFixed(1)} ms)`).join('; ') + '.');
