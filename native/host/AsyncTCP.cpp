@@ -31,8 +31,11 @@ using Lock = std::lock_guard<std::mutex>;
 namespace {
 // Segments one writev hands the kernel at most (Linux's IOV_MAX is 1024).
 constexpr unsigned kMaxIov = 64;
-// A drained connection keeps a copy buffer up to this size for its next adds.
-constexpr size_t kKeepCopyBuf = 64 * 1024;
+// A drained stage keeps its copy buffer up to this size for the next adds (a busy connection
+// would otherwise allocate and grow one on every pass); the poll timer releases an idle one.
+constexpr size_t kKeepCopyBuf = 256 * 1024;
+// Bytes one corked loop pass may pile up for a connection before async_tcp is woken to write.
+constexpr uint32_t kCorkMaxBytes = 32 * 1024;
 // Ack checks of a connection back off up to these intervals while no ack comes (ms).
 constexpr uint32_t kAckEveryMax = 16;
 constexpr uint32_t kAckEveryStarved = 4;
@@ -191,6 +194,7 @@ static void stageOut(Conn* c) {
   c->outHead = c->segHead;
   c->segHead = 0;
   c->outBytes = c->pendingBytes;
+  c->stagedBytes = 0;
   c->outCapacity = c->outBuf.capacity();
 }
 
@@ -1243,6 +1247,7 @@ size_t AsyncClient::add(const char* data, size_t size, uint8_t apiflags) {
     }
   }
   c->pendingBytes += uint32_t(n);
+  c->stagedBytes += uint32_t(n);
   return n;
 }
 
@@ -1259,6 +1264,10 @@ bool AsyncClient::send() {
     if (!c->dirty) _tx_last_packet = millis();
     // Written at the end of this turn of async_tcp, or of this loop() pass, or now (woken).
     wake = d->markDirtyLocked(c);
+    // A corked pass that has piled up kCorkMaxBytes for one connection lets async_tcp write
+    // them now (as Linux's autocork sends once a segment is full): a stream of large messages
+    // stays in cache and both cores work.
+    if (!wake && c->stagedBytes >= twin::kCorkMaxBytes && twin::corkedOn(d)) wake = true;
   }
   if (wake) d->wakeNet();
   return true;

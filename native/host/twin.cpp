@@ -201,9 +201,10 @@ void Device::Impl::loopMain() {
   loopCv.notify_all();
 
   // The ESP32 loop task calls loop() back to back. The twin paces it (so a desktop runs
-  // hundreds of devices): a pass that ran posted work or follows a network event (data, a
-  // connection, a disconnect, an error), or that sent right after a pass that sent too (a
-  // stream), is followed by the next one a FreeRTOS tick (1 ms) later; a pass that sent after an
+  // hundreds of devices): a pass that sent right after a pass that sent too (a stream) is
+  // followed by the next one at once; a pass that ran posted work or follows a network event
+  // (data, a connection, a disconnect, an error) by the next one a FreeRTOS tick (1 ms) later;
+  // a pass that sent after an
   // idle one keeps the current wait (a schedule kept in loop(), such as 10 Hz telemetry, is not
   // a reason to spin); each idle pass doubles the wait, up to idlePaceCapMs(). A network event
   // or posted work ends a long wait at once. Firmware timing uses millis(), so a schedule kept in
@@ -234,18 +235,22 @@ void Device::Impl::loopMain() {
     corkFlush();
     counters.loopIterations++;
     uint32_t cap = idlePaceCapMs();
-    if (active || (sent && sentBefore)) {
+    if (sent && sentBefore) {
+      paceMs = 0;  // streaming: the next pass at once, as a board's loop task runs
+    } else if (active) {
       paceMs = 1;
     } else if (!sent) {
-      paceMs = paceMs * 2 > cap ? cap : paceMs * 2;
+      paceMs = paceMs == 0 ? 1 : paceMs * 2 > cap ? cap : paceMs * 2;
     }
     sentBefore = sent;
     cpuGive();
     {
       std::unique_lock<std::mutex> lk(loopMu);
       if (paceMs > 1) loopSleepingLong.store(true);
-      loopCv.wait_for(lk, std::chrono::milliseconds(paceMs),
-                      [&] { return loopStopping || !loopPosts.empty() || loopKick; });
+      if (paceMs > 0) {
+        loopCv.wait_for(lk, std::chrono::milliseconds(paceMs),
+                        [&] { return loopStopping || !loopPosts.empty() || loopKick; });
+      }
       loopSleepingLong.store(false);
     }
     cpuTake();

@@ -81,6 +81,7 @@ struct Conn {
   size_t segHead = 0;       // net
   std::vector<uint8_t> copyBuf;  // net
   uint32_t pendingBytes = 0;     // net: both stages
+  uint32_t stagedBytes = 0;      // net: the bytes of the pending stage (segs/copyBuf)
   // The out stage (async_tcp only): pending bytes taken for writing, ahead of the segments
   // above, written without the lock (add() fills the other stage meanwhile). When it drains,
   // the stages swap under net. Both stages together hold pendingBytes, so each stays within the
