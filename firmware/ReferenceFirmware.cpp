@@ -366,6 +366,7 @@ void ReferenceFirmware::loop() {
 
 void ReferenceFirmware::startLocked(uint32_t rate, uint32_t size, uint32_t count) {
   _running = true;
+  _unpaced = false;
   _rate = clampU32(rate, 1, kMaxRate);
   _size = clampU32(size, kMinTelemetry, kMaxTelemetry);
   _count = count > kMaxCount ? kMaxCount : count;
@@ -374,28 +375,37 @@ void ReferenceFirmware::startLocked(uint32_t rate, uint32_t size, uint32_t count
   _runs++;
 }
 
+void ReferenceFirmware::broadcastOneLocked(uint32_t now) {
+  ++_seq;
+  char head[64];
+  int n = std::snprintf(head, sizeof head, "{\"t\":\"tm\",\"seq\":%lu,\"ts\":%lu,\"pad\":\"",
+                        static_cast<unsigned long>(_seq), static_cast<unsigned long>(now));
+  size_t used = size_t(n) + 2;  // + "\"}"
+  _tm.assign(head, size_t(n));
+  if (_size > used) _tm.append(_size - used, 'x');
+  _tm.append("\"}");
+  SendStatus st = ws.textAll(_tm.data(), _tm.size());
+  _totalSent++;
+  _reached += st.queued;
+  _bcDropped += st.dropped;
+}
+
 void ReferenceFirmware::sendTelemetryLocked(uint32_t now) {
-  uint32_t elapsed = now - _runStartMs;
-  uint64_t due = uint64_t(elapsed) * _rate / 1000 + 1;  // message k is due at (k-1)*1000/rate ms
-  if (_count && due > _count) due = _count;
-  if (due > uint64_t(_seq) + _rate) {
-    // More than a second behind (the loop task was starved): forget the backlog.
-    _runStartMs = now - uint32_t(uint64_t(_seq) * 1000 / _rate);
-    due = uint64_t(_seq) + 1;
-  }
-  for (uint32_t burst = 0; _seq < due && burst < kMaxBurst; ++burst) {
-    ++_seq;
-    char head[64];
-    int n = std::snprintf(head, sizeof head, "{\"t\":\"tm\",\"seq\":%lu,\"ts\":%lu,\"pad\":\"",
-                          static_cast<unsigned long>(_seq), static_cast<unsigned long>(now));
-    size_t used = size_t(n) + 2;  // + "\"}"
-    _tm.assign(head, size_t(n));
-    if (_size > used) _tm.append(_size - used, 'x');
-    _tm.append("\"}");
-    SendStatus st = ws.textAll(_tm.data(), _tm.size());
-    _totalSent++;
-    _reached += st.queued;
-    _bcDropped += st.dropped;
+  if (_unpaced) {
+    for (uint32_t burst = 0; burst < kMaxUnpacedBurst && (!_count || _seq < _count); ++burst) {
+      if (!ws.availableForWriteAll()) break;
+      broadcastOneLocked(now);
+    }
+  } else {
+    uint32_t elapsed = now - _runStartMs;
+    uint64_t due = uint64_t(elapsed) * _rate / 1000 + 1;  // message k is due at (k-1)*1000/rate ms
+    if (_count && due > _count) due = _count;
+    if (due > uint64_t(_seq) + _rate) {
+      // More than a second behind (the loop task was starved): forget the backlog.
+      _runStartMs = now - uint32_t(uint64_t(_seq) * 1000 / _rate);
+      due = uint64_t(_seq) + 1;
+    }
+    for (uint32_t burst = 0; _seq < due && burst < kMaxBurst; ++burst) broadcastOneLocked(now);
   }
   if (_count && _seq >= _count) {
     _running = false;
@@ -453,7 +463,9 @@ void ReferenceFirmware::onData(AsyncWebSocketClient* c, const AwsFrameInfo& info
       rx->cmd.clear();
     } else if (last) {
       countMessage(false);
-      if (isText) {
+      if (isText && _relay.load()) {
+        ws.textAll(reinterpret_cast<const char*>(data), len);
+      } else if (isText) {
         c->text(reinterpret_cast<const char*>(data), len);
       } else {
         c->binary(data, len);
@@ -507,7 +519,35 @@ void ReferenceFirmware::command(AsyncWebSocketClient* c, const char* json, size_
   const JsonField* cmd = err.empty() ? j.find("cmd") : nullptr;
   if (err.empty() && (!cmd || cmd->kind != JsonField::kString)) err = "missing \"cmd\" (a string)";
 
-  if (err.empty() && cmd->str == "start") {
+  const JsonField* unpacedField = err.empty() ? j.find("unpaced") : nullptr;
+  bool unpaced = unpacedField && unpacedField->kind == JsonField::kBool && unpacedField->i;
+  if (err.empty() && cmd->str == "start" && unpacedField && unpacedField->kind != JsonField::kBool) {
+    err = "'unpaced' must be true or false";
+  } else if (err.empty() && cmd->str == "start" && unpaced) {
+    uint32_t size, count;
+    if (j.find("rate")) {
+      err = "'rate' and 'unpaced' exclude each other";
+    } else if (uintField(j, "size", kMinTelemetry, kMaxTelemetry, kDefaultSize, &size, &err) &&
+               uintField(j, "count", 0, kMaxCount, 0, &count, &err)) {
+      std::string r = "{\"t\":\"started\"";
+      appendKV(&r, "rate", 0);
+      appendKV(&r, "size", size);
+      appendKV(&r, "count", count);
+      r.append(",\"unpaced\":true}");
+      Lock lk(_bcMu);
+      startLocked(kMaxRate, size, count);
+      _unpaced = true;
+      c->text(r);
+    }
+  } else if (err.empty() && cmd->str == "relay") {
+    const JsonField* on = j.find("on");
+    if (!on || on->kind != JsonField::kBool) {
+      err = "'on' must be true or false";
+    } else {
+      _relay = on->i != 0;
+      c->text(on->i ? "{\"t\":\"relay\",\"on\":true}" : "{\"t\":\"relay\",\"on\":false}");
+    }
+  } else if (err.empty() && cmd->str == "start") {
     uint32_t rate, size, count;
     if (uintField(j, "rate", 1, kMaxRate, kDefaultRate, &rate, &err) &&
         uintField(j, "size", kMinTelemetry, kMaxTelemetry, kDefaultSize, &size, &err) &&
@@ -580,9 +620,11 @@ void ReferenceFirmware::command(AsyncWebSocketClient* c, const char* json, size_
 std::string ReferenceFirmware::statsJson() {
   bool running;
   uint32_t rate, size, count, seq, runs, totalSent, reached, bcDropped;
+  bool unpaced;
   {
     Lock lk(_bcMu);
     running = _running;
+    unpaced = _unpaced;
     rate = _rate;
     size = _size;
     count = _count;
@@ -638,6 +680,7 @@ std::string ReferenceFirmware::statsJson() {
   appendKV(&s, "heapHeld", static_cast<unsigned long>(st.heapHeld));
   s.append(",\"broadcast\":{");
   s.append(running ? "\"running\":true" : "\"running\":false");
+  appendKB(&s, "unpaced", unpaced);
   appendKV(&s, "seq", seq);
   appendKV(&s, "sent", seq);
   appendKV(&s, "rate", rate);

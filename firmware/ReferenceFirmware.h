@@ -16,7 +16,14 @@
 //        stopped) {"t":"done","sent":N} to all. A start during a run begins a new run.
 //        Defaults: rate 10, size 64, count 0. Ranges: rate 1..1000, size kMinTelemetry..
 //        kMaxTelemetry, count 0..1e9.
+//   {"cmd":"start","unpaced":true,"size":S,"count":N}  -> {"t":"started","rate":0,"size":S,"count":N,
+//        "unpaced":true}: the same telemetry with no schedule, for saturation benchmarks: each
+//        loop() broadcasts messages back to back while every client's queue has room
+//        (availableForWriteAll()), at most kMaxUnpacedBurst per call, so nothing is dropped.
 //   {"cmd":"stop"}                 -> {"t":"stopped","sent":N}  (no telemetry of that run follows)
+//   {"cmd":"relay","on":true|false} -> {"t":"relay","on":B}: while on, every other text message
+//        (not a command) is broadcast to all clients with textAll() from the message handler
+//        instead of echoed (the closed-loop benchmark). Off at boot.
 //   {"cmd":"echo","data":"..."}    -> {"t":"echo","data":"..."}
 //   {"cmd":"close","code":C,"from":"callback"|"loop"}  -> this client is closed with C (default
 //        1000; 1000..1003, 1007..1014 or 3000..4999), right inside the message handler
@@ -44,6 +51,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <atomic>
 #include <string>
 
 #include "AsyncWebServer.h"
@@ -92,6 +100,8 @@ class ReferenceFirmware {
   // Telemetry messages one loop() call sends at most (the loop task must stay responsive); a
   // backlog over one second is forgotten (the schedule restarts from now, seq continues).
   static constexpr uint32_t kMaxBurst = 32;
+  // Unpaced telemetry: messages one loop() call sends at most (the loop task stays responsive).
+  static constexpr uint32_t kMaxUnpacedBurst = 256;
   static constexpr size_t kMaxPendingCloses = 16;
   static constexpr size_t kMaxTrackedClients = 64;   // ids listed in stats
 
@@ -125,12 +135,15 @@ class ReferenceFirmware {
   // _bcMu held.
   void startLocked(uint32_t rate, uint32_t size, uint32_t count);
   void sendTelemetryLocked(uint32_t now);
+  // Formats and broadcasts telemetry message _seq + 1.
+  void broadcastOneLocked(uint32_t now);
 
   const ReferenceConfig _cfg;
 
   twincore::port::Mutex _bcMu;
   // --- _bcMu ---
   bool _running = false;
+  bool _unpaced = false;
   uint32_t _rate = 0, _size = 0, _count = 0;
   uint32_t _seq = 0;         // last seq sent in this run
   uint32_t _runStartMs = 0;  // schedule origin: message k is due at start + (k-1)*1000/rate
@@ -150,6 +163,7 @@ class ReferenceFirmware {
   size_t _nIds = 0;
 
   uint32_t _bootMs = 0;  // written in setup() before any callback can run
+  std::atomic<bool> _relay{false};  // relay mode (any thread)
 
  public:
   // The sketch's globals, as in an ESPAsyncWebServer sketch. Declared last: destroyed first

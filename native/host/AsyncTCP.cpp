@@ -28,6 +28,19 @@ namespace twin {
 
 using Lock = std::lock_guard<std::mutex>;
 
+namespace {
+// Segments one writev hands the kernel at most (Linux's IOV_MAX is 1024).
+constexpr unsigned kMaxIov = 64;
+// A drained stage keeps its copy buffer up to this size for the next adds (a busy connection
+// would otherwise allocate and grow one on every pass); the poll timer releases an idle one.
+constexpr size_t kKeepCopyBuf = 256 * 1024;
+// Bytes one corked loop pass may pile up for a connection before async_tcp is woken to write.
+constexpr uint32_t kCorkMaxBytes = 32 * 1024;
+// Ack checks of a connection back off up to these intervals while no ack comes (ms).
+constexpr uint32_t kAckEveryMax = 16;
+constexpr uint32_t kAckEveryStarved = 4;
+}  // namespace
+
 // ---------------- async_tcp thread ----------------
 
 void Device::Impl::netMain() {
@@ -35,6 +48,8 @@ void Device::Impl::netMain() {
   // threadsAlive was counted by start() before this thread existed (no window where it reads 1).
   uv_timer_start(&pollTimer, [](uv_timer_t* t) { static_cast<Impl*>(t->loop->data)->onPollTimer(); },
                  profile.pollIntervalMs, profile.pollIntervalMs);
+  uv_prepare_start(&flushPrepare, [](uv_prepare_t* h) { static_cast<Impl*>(h->loop->data)->flushDirty(); });
+  uv_check_start(&flushCheck, [](uv_check_t* h) { static_cast<Impl*>(h->loop->data)->flushDirty(); });
   uv_run(&loop, UV_RUN_DEFAULT);
   // Work posted before shutdownNet() refused further posts and never got a turn: run it now (its
   // connections and listeners are gone), so no runOnNet() caller waits for it forever.
@@ -51,8 +66,16 @@ bool Device::Impl::postNet(std::function<void()> fn) {
   return true;
 }
 
+void Device::Impl::wakeNet() {
+  Lock lk(taskMu);
+  if (!netClosed) uv_async_send(&wake);  // under taskMu, as postNet
+}
+
 void Device::Impl::runNetTasks() {
   CpuScope cpuScope;
+  // What was sent before the work was posted goes out first (a close posted after a send
+  // follows its data, as lwIP's tcp_output ran in the send).
+  flushDirty();
   std::vector<std::function<void()>> tasks;
   {
     Lock lk(taskMu);
@@ -113,112 +136,331 @@ static long unackedInKernel(Conn* c) {
 #endif
 }
 
+// Tight (under net): the sender is (nearly) out of window, so the next ack gates its next bytes.
+bool Device::Impl::tightLocked(const Conn* c) const {
+  return c->starved || (uint64_t(c->pendingBytes) + c->inflight) * 4 >= profile.sendWindow;
+}
+
+// Drops the first n bytes of c's out stage (they were written). async_tcp only.
+static void consumeOut(Conn* c, size_t n) {
+  while (n > 0) {
+    Conn::Seg& g = c->outSegs[c->outHead];
+    size_t k = n < g.len ? n : g.len;
+    g.off += uint32_t(k);
+    g.len -= uint32_t(k);
+    n -= k;
+    c->outBytes -= uint32_t(k);
+    if (g.len == 0) c->outHead++;
+  }
+  if (c->outBytes == 0) {
+    // Drained: the stage is reused by the next swap; a large buffer, left by a burst on a big
+    // window, is released (an idle connection's small one by the poll timer).
+    c->outSegs.clear();
+    c->outHead = 0;
+    c->outBuf.clear();
+    if (c->outBuf.capacity() > kKeepCopyBuf) std::vector<uint8_t>().swap(c->outBuf);
+    if (c->outSegs.capacity() > 256) std::vector<Conn::Seg>().swap(c->outSegs);
+  }
+}
+
+// Writes c's out stage with as few system calls as the kernel allows (a writev of up to kMaxIov
+// segments per call, until it would block). async_tcp only, without the lock. The bytes written,
+// or a negative libuv error.
+static long writeOut(Conn* c) {
+  long total = 0;
+  while (c->outBytes > 0) {
+    uv_buf_t bufs[kMaxIov];
+    unsigned n = 0;
+    for (size_t i = c->outHead; i < c->outSegs.size() && n < kMaxIov; ++i) {
+      const Conn::Seg& g = c->outSegs[i];
+      const uint8_t* p = (g.ext ? g.ext : c->outBuf.data()) + g.off;
+      bufs[n++] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(p)), g.len);
+    }
+    int w = uv_try_write(reinterpret_cast<uv_stream_t*>(&c->handle), bufs, n);
+    c->dev->writeCalls.fetch_add(1, std::memory_order_relaxed);
+    if (w == UV_EAGAIN) break;
+    if (w < 0) return total > 0 ? total : w;
+    consumeOut(c, size_t(w));
+    total += w;
+  }
+  return total;
+}
+
+// Under net: when the out stage is empty, the pending stage becomes it (O(1) swaps).
+static void stageOut(Conn* c) {
+  if (c->outBytes != 0 || c->pendingBytes == 0) return;
+  std::swap(c->segs, c->outSegs);
+  std::swap(c->copyBuf, c->outBuf);
+  c->outHead = c->segHead;
+  c->segHead = 0;
+  c->outBytes = c->pendingBytes;
+  c->stagedBytes = 0;
+  c->outCapacity = c->outBuf.capacity();
+}
+
+long Device::Impl::transmit(Conn* c, bool* failed) {
+  {
+    Lock lk(net);
+    stageOut(c);
+    if (c->outBytes == 0) return 0;
+  }
+  long total = 0;
+  for (;;) {
+    long w = writeOut(c);  // the lock is free meanwhile: add() fills the pending stage
+    Lock lk(net);
+    if (w < 0) {
+      c->writeFailed = true;
+      *failed = true;
+      return total;
+    }
+    c->pendingBytes -= uint32_t(w);
+    c->inflight += uint32_t(w);
+    counters.bytesOut += w;
+    total += w;
+    c->outCapacity = c->outBuf.capacity();
+    if (c->outBytes > 0) return total;  // the kernel is full for now
+    stageOut(c);
+    if (c->outBytes == 0) return total;
+  }
+}
+
 // Hands pending bytes to the kernel (async_tcp only). A failed write is a connection error,
 // reported here on async_tcp, never from add()/send().
 void Device::Impl::flush(Conn* c) {
   if (c->handleClosing) return;
-  int8_t failure = 0;
-  {
-    Lock lk(net);
-    while (c->pendingOff < c->pending.size()) {
-      uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(c->pending.data() + c->pendingOff),
-                               unsigned(c->pending.size() - c->pendingOff));
-      int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&c->handle), &b, 1);
-      if (n == UV_EAGAIN) break;
-      if (n < 0) {
-        failure = ERR_RST;
-        break;
-      }
-      c->pendingOff += size_t(n);
-      c->inflight += uint32_t(n);
-      counters.bytesOut += n;
-    }
-    if (c->pendingOff == c->pending.size()) {
-      c->pending.clear();
-      c->pendingOff = 0;
-    }
-    c->pushWanted = false;
-    c->flushPosted = false;
-  }
-  if (failure) {
+  bool failed = false;
+  transmit(c, &failed);
+  if (failed) {
     // Reported on a later turn of async_tcp: a write never runs a callback itself.
     uint64_t id = c->id;
-    {
-      Lock lk(net);
-      c->writeFailed = true;
-    }
     postNet([this, id] {
       if (Conn* fc = findConn(id)) connFailed(fc, ERR_RST);
     });
     return;
   }
-  // While the ack timer runs, each of its passes rescans (and stops it when nothing is in
-  // flight); only a stopped timer needs a scan here.
-  if (!ackTimerOn) updateAckTimer();
+  bool tight, busy;
+  {
+    Lock lk(net);
+    tight = tightLocked(c);
+    busy = c->inflight > 0 || c->pendingBytes > 0;
+  }
+  if (!busy) return;
+  // Acks: a connection whose window is tight is checked within 1 ms; others at a relaxed pace
+  // (see onAckTimer).
+  if (!c->ackListed) {
+    trackAcks(c, tight ? 1 : kAckEveryMax);
+  } else if (tight && c->ackEvery > 1) {
+    c->ackEvery = 1;
+    c->ackDue = uv_now(&loop) + 1;
+    armAckTimer(c->ackDue);
+  }
+}
+
+void Device::Impl::flushDirty() {
+  // Three phases, so the lock is taken twice per turn, not per connection (the loop task adds
+  // to other connections meanwhile): stage every dirty connection's pending bytes under the lock,
+  // write each without it, account for all under it.
+  std::vector<Conn*>& list = dirtySpare;
+  {
+    Lock lk(net);
+    if (dirty.empty()) return;
+    list.swap(dirty);
+    for (Conn* c : list) {
+      c->dirty = false;
+      if (!c->handleClosing) stageOut(c);
+    }
+  }
+  // No callback runs in here (a failed write is posted), so no Conn of the list is freed.
+  std::vector<long>& written = flushWritten;
+  written.resize(list.size());
+  for (size_t i = 0; i < list.size(); ++i) written[i] = list[i]->handleClosing ? 0 : writeOut(list[i]);
+  std::vector<Conn*>& failed = flushFailed;
+  {
+    Lock lk(net);
+    for (size_t i = 0; i < list.size(); ++i) {
+      Conn* c = list[i];
+      long w = written[i];
+      if (w < 0) {
+        c->writeFailed = true;
+        failed.push_back(c);
+        written[i] = 0;
+        continue;
+      }
+      c->pendingBytes -= uint32_t(w);
+      c->inflight += uint32_t(w);
+      counters.bytesOut += w;
+      c->outCapacity = c->outBuf.capacity();
+      // Ack tracking below needs: busy (1), tight (2).
+      bool busy = c->inflight > 0 || c->pendingBytes > 0;
+      written[i] = busy ? 1 + (tightLocked(c) ? 2 : 0) : 0;
+    }
+  }
+  for (Conn* c : failed) {
+    uint64_t id = c->id;
+    postNet([this, id] {
+      if (Conn* fc = findConn(id)) connFailed(fc, ERR_RST);
+    });
+  }
+  failed.clear();
+  for (size_t i = 0; i < list.size(); ++i) {
+    Conn* c = list[i];
+    if (!written[i] || c->handleClosing) continue;
+    if (!c->ackListed) {
+      trackAcks(c, (written[i] & 2) ? 1 : kAckEveryMax);
+    } else if ((written[i] & 2) && c->ackEvery > 1) {
+      c->ackEvery = 1;
+      c->ackDue = uv_now(&loop) + 1;
+      armAckTimer(c->ackDue);
+    }
+  }
+  list.clear();
+}
+
+bool Device::Impl::markDirtyLocked(Conn* c) {
+  if (c->dirty || c->pendingBytes == 0) return false;
+  c->dirty = true;
+  bool first = dirty.empty();
+  dirty.push_back(c);
+  if (!first || onNet()) return false;  // async_tcp flushes at the end of its turn
+  if (corkedOn(this)) {
+    corkNote();  // the loop pass wakes async_tcp when it ends
+    return false;
+  }
+  return true;
 }
 
 Conn* Device::Impl::findConn(uint64_t id) {
-  for (Conn* c : conns) {
-    if (c->id == id && !c->handleClosing) return c;
-  }
-  return nullptr;
+  auto it = connById.find(id);
+  if (it == connById.end() || it->second->handleClosing) return nullptr;
+  return it->second;
 }
 
-// Acknowledgement tracking runs on a 1 ms timer only while some connection has bytes in
-// flight or waiting for the kernel; on loopback acks arrive within that.
-void Device::Impl::updateAckTimer() {
-  bool busy = false;
-  {
-    Lock lk(net);
-    for (Conn* c : conns) {
-      if (!c->handleClosing && (c->inflight > 0 || c->pendingOff < c->pending.size())) {
-        busy = true;
-        break;
-      }
-    }
+void Device::Impl::forgetConn(Conn* c) {
+  // swap-and-pop: conns is walked by index only inside single callbacks (onPollTimer), and a
+  // Conn is forgotten only in its own close callback.
+  size_t i = c->connIdx;
+  if (i < conns.size() && conns[i] == c) {
+    conns[i] = conns.back();
+    conns[i]->connIdx = i;
+    conns.pop_back();
   }
-  if (busy && !ackTimerOn) {
-    uv_timer_start(&ackTimer, [](uv_timer_t* t) { static_cast<Impl*>(t->loop->data)->onAckTimer(); }, 1, 1);
-    ackTimerOn = true;
-  } else if (!busy && ackTimerOn) {
+  connById.erase(c->id);
+  untrackAcks(c);
+  Lock lk(net);
+  if (c->dirty) {
+    eraseOne(dirty, c);
+    c->dirty = false;
+  }
+}
+
+// ---- acknowledgements ----
+//
+// The kernel knows how many written bytes the peer has not acknowledged (SIOCOUTQ); the twin
+// asks it only for connections with bytes in flight (ackList), each on its own adaptive pace.
+// A connection whose window is tight (its sender found space() at 0 or add() cut short, or a
+// quarter of the window is in use) is checked 1 ms after a write and every 1 ms while acks
+// flow, backing off to kAckEveryStarved while none come: there the next ack gates the next
+// bytes, as on the board. Otherwise (plenty of window left) it is checked every kAckEveryMax
+// ms: onAck then reports up to that much later than lwIP would, which changes nothing for a
+// sender that is not waiting for room (a peer's delayed ACK takes 40 ms anyway). One timer fires at the
+// earliest due check; acks found are delivered at once, one onAck per check.
+
+void Device::Impl::armAckTimer(uint64_t due) {
+  uint64_t now = uv_now(&loop);
+  if (due < now + 1) due = now + 1;
+  if (ackTimerDue != 0 && ackTimerDue <= due) return;
+  ackTimerDue = due;
+  uv_timer_start(&ackTimer, [](uv_timer_t* t) { static_cast<Impl*>(t->loop->data)->onAckTimer(); }, due - now, 0);
+}
+
+void Device::Impl::trackAcks(Conn* c, uint32_t inMs) {
+  if (c->ackListed || netStopping) return;
+  c->ackListed = true;
+  c->ackIdx = ackList.size();
+  ackList.push_back(c);
+  c->ackEvery = inMs;
+  c->ackDue = uv_now(&loop) + inMs;
+  armAckTimer(c->ackDue);
+}
+
+void Device::Impl::untrackAcks(Conn* c) {
+  if (!c->ackListed) return;
+  size_t i = c->ackIdx;
+  ackList[i] = ackList.back();
+  ackList[i]->ackIdx = i;
+  ackList.pop_back();
+  c->ackListed = false;
+  if (ackList.empty() && ackTimerDue) {
     uv_timer_stop(&ackTimer);
-    ackTimerOn = false;
+    ackTimerDue = 0;
   }
 }
 
 void Device::Impl::onAckTimer() {
   CpuScope cpuScope;
-  // No copy of conns: it changes only in acceptOne and connClosed, other libuv callbacks, and a
-  // Conn closed by a callback during this pass is freed only in its later uv_close callback.
-  for (size_t i = 0; i < conns.size(); ++i) {
-    Conn* c = conns[i];
-    if (c->handleClosing) continue;
-    bool pending;
-    {
-      Lock lk(net);
-      pending = c->pendingOff < c->pending.size();
+  ackTimerDue = 0;
+  uint64_t now = uv_now(&loop);
+  uint64_t next = UINT64_MAX;
+  // By index: onAck may close connections (their Conns stay until their close callbacks, later)
+  // and write (flushed at the end of the turn); nothing else changes ackList meanwhile, except
+  // trackAcks appending (a write from the callback: checked next time) and untrackAcks of a
+  // closing connection (below).
+  for (size_t i = 0; i < ackList.size();) {
+    Conn* c = ackList[i];
+    if (c->handleClosing) {
+      untrackAcks(c);  // swaps the last one into i
+      continue;
     }
-    if (pending) flush(c);
-    if (c->handleClosing) continue;
+    if (c->ackDue > now) {
+      if (c->ackDue < next) next = c->ackDue;
+      ++i;
+      continue;
+    }
     AsyncClient* client = nullptr;
     uint32_t acked = 0;
+    bool idle = false, tight = false, pending = false;
     {
       Lock lk(net);
-      if (c->inflight == 0) continue;
-      long q = unackedInKernel(c);
-      uint32_t still = q < 0 ? 0 : uint32_t(q);
-      if (still < c->inflight) {
-        acked = c->inflight - still;
-        c->inflight = still;
-        client = c->client;
+      pending = c->pendingBytes > 0;
+    }
+    if (pending) flush(c);  // the kernel took no more last time: try again
+    {
+      Lock lk(net);
+      if (c->inflight > 0) {
+        long q = unackedInKernel(c);
+        ackQueries.fetch_add(1, std::memory_order_relaxed);
+        uint32_t still = q < 0 ? 0 : uint32_t(q);
+        if (still < c->inflight) {
+          acked = c->inflight - still;
+          c->inflight = still;
+          client = c->client;
+          c->starved = false;
+        }
       }
+      idle = c->inflight == 0 && c->pendingBytes == 0;
+      tight = tightLocked(c);
+    }
+    if (acked && tight) {
+      c->ackEvery = 1;
+    } else {
+      uint32_t cap = tight ? kAckEveryStarved : kAckEveryMax;
+      c->ackEvery = c->ackEvery * 2 > cap ? cap : c->ackEvery * 2;
     }
     if (client && acked) {
       counters.acks++;
       Access::sent(client, acked);
     }
+    if (i < ackList.size() && ackList[i] == c) {
+      if (idle) {
+        untrackAcks(c);
+        continue;
+      }
+      c->ackDue = now + c->ackEvery;
+      if (c->ackDue < next) next = c->ackDue;
+      ++i;
+    }
   }
-  updateAckTimer();
+  if (next != UINT64_MAX) armAckTimer(next);
 }
 
 void Device::Impl::onPollTimer() {
@@ -230,6 +472,12 @@ void Device::Impl::onPollTimer() {
     {
       Lock lk(net);
       client = c->state == Conn::State::Open ? c->client : nullptr;  // no poll while connecting
+      // An idle connection gives its buffers back (bounded memory per idle client).
+      if (c->pendingBytes == 0) {
+        if (c->copyBuf.capacity() > 0) std::vector<uint8_t>().swap(c->copyBuf);
+        if (c->outBuf.capacity() > 0) std::vector<uint8_t>().swap(c->outBuf);
+        c->outCapacity = 0;
+      }
     }
     if (client) {
       counters.polls++;
@@ -267,6 +515,7 @@ static void readCb(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   Conn* c = static_cast<Conn*>(s->data);
   Device::Impl* d = c->dev;
   if (nread == 0) return;
+  d->kickLoop();  // the firmware may act on this in loop()
   if (nread == UV_EOF) {
     // Remote FIN: AsyncTCP's _fin closes our side, running onDisconnect here on async_tcp.
     AsyncClient* client;
@@ -335,6 +584,7 @@ void Device::Impl::connFailed(Conn* c, int8_t err) {
   closeConnHandle(c, true);
   if (client) {
     counters.errors++;
+    kickLoop();
     Access::error(client, err);
   }
 }
@@ -344,13 +594,10 @@ static void connClosed(uv_handle_t* h) {
   CpuScope cpuScope;
   Conn* c = static_cast<Conn*>(h->data);
   Device::Impl* d = c->dev;
-  eraseOne(d->conns, c);  // async_tcp only: no lock
+  d->forgetConn(c);
   d->counters.connectionsOpen--;
   delete c;
-  if (!d->netStopping) {
-    d->maybeResumeAccepts();
-    d->updateAckTimer();
-  }
+  if (!d->netStopping) d->maybeResumeAccepts();
 }
 
 void Device::Impl::closeConnHandle(Conn* c, bool reset) {
@@ -358,15 +605,8 @@ void Device::Impl::closeConnHandle(Conn* c, bool reset) {
   c->handleClosing = true;
   if (!reset) {
     // Graceful: what was added goes out before the FIN, as lwIP's tcp_close sends its queue.
-    Lock lk(net);
-    while (c->pendingOff < c->pending.size()) {
-      uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(c->pending.data() + c->pendingOff),
-                               unsigned(c->pending.size() - c->pendingOff));
-      int n = uv_try_write(reinterpret_cast<uv_stream_t*>(&c->handle), &b, 1);
-      if (n <= 0) break;
-      c->pendingOff += size_t(n);
-      counters.bytesOut += n;
-    }
+    bool failed = false;
+    transmit(c, &failed);
   }
   int fd = fdOf(c);
   if (!reset && fd >= 0) {
@@ -401,7 +641,9 @@ void Device::Impl::acceptOne(Listener* l) {
   }
   counters.connectionsOpen++;
   counters.connectionsTotal++;
+  c->connIdx = conns.size();
   conns.push_back(c);  // async_tcp only: no lock
+  connById[c->id] = c;
   sockaddr_storage ss;
   int len = sizeof ss;
   if (uv_tcp_getpeername(&c->handle, reinterpret_cast<sockaddr*>(&ss), &len) == 0 && ss.ss_family == AF_INET) {
@@ -451,6 +693,7 @@ void Device::Impl::acceptOne(Listener* l) {
     arg = l->server ? Access::connectArg(l->server) : nullptr;
   }
   if (cb) {
+    kickLoop();
     cb(arg, client);
   } else {
     client->abort();
@@ -579,6 +822,7 @@ static void connectCb(uv_connect_t* req, int status) {
   // Detached meanwhile by a close() from another thread: its posted close follows.
   if (!client) return;
   d->startReading(c);
+  d->kickLoop();
   Access::connected(client);
 }
 
@@ -612,7 +856,9 @@ bool Device::Impl::connectOut(AsyncClient* client, uint32_t addr, uint16_t port)
     return false;
   }
   counters.connectionsOpen++;
+  c->connIdx = conns.size();
   conns.push_back(c);  // async_tcp only: no lock
+  connById[c->id] = c;
   {
     Lock lk(net);
     c->remoteIp = IPAddress(addr);
@@ -681,8 +927,13 @@ void Device::Impl::shutdownNet() {
   listeners.clear();
   uv_timer_stop(&pollTimer);
   uv_timer_stop(&ackTimer);
+  ackTimerDue = 0;
+  uv_prepare_stop(&flushPrepare);
+  uv_check_stop(&flushCheck);
   uv_close(reinterpret_cast<uv_handle_t*>(&pollTimer), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&ackTimer), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&flushPrepare), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&flushCheck), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
   // uv_run returns once these close callbacks ran.
 }
@@ -924,49 +1175,101 @@ bool AsyncClient::free() {
 size_t AsyncClient::space() const {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return 0;
-  Lock lk(d->net);
-  Conn* c = _conn;
-  if (!c || c->state != Conn::State::Open || c->writeFailed) return 0;
-  size_t used = (c->pending.size() - c->pendingOff) + c->inflight;
-  size_t window = d->profile.sendWindow;
-  return used >= window ? 0 : window - used;
+  size_t room;
+  bool flushNow = false;
+  {
+    Lock lk(d->net);
+    Conn* c = _conn;
+    if (!c || c->state != Conn::State::Open || c->writeFailed) return 0;
+    size_t used = size_t(c->pendingBytes) + c->inflight;
+    size_t window = d->profile.sendWindow;
+    room = used >= window ? 0 : window - used;
+    if (room == 0) {
+      c->starved = true;  // the sender waits for acks: check them promptly
+      // A corked loop pass that finds the window full gets its bytes written now (it may spin
+      // on canSend() waiting for room that only the flush and its acks can make).
+      flushNow = c->pendingBytes > 0 && twin::corkedOn(d);
+    }
+  }
+  if (flushNow) twin::corkFlush();
+  return room;
 }
 
 bool AsyncClient::canSend() const { return space() > 0; }
 
-size_t AsyncClient::add(const char* data, size_t size, uint8_t) {
+size_t AsyncClient::add(const char* data, size_t size, uint8_t apiflags) {
   twin::Device::Impl* d = implOf(_device);
   if (!d || !data || size == 0) return 0;
   Lock lk(d->net);
   Conn* c = _conn;
   if (!c || c->state != Conn::State::Open || c->writeFailed) return 0;
-  size_t used = (c->pending.size() - c->pendingOff) + c->inflight;
+  size_t used = size_t(c->pendingBytes) + c->inflight;
   size_t window = d->profile.sendWindow;
   size_t room = used >= window ? 0 : window - used;
   size_t n = size < room ? size : room;
-  if (n) c->pending.insert(c->pending.end(), data, data + n);
+  if (n < size) c->starved = true;
+  if (n == 0) return 0;
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(data);
+  if (!(apiflags & ASYNC_WRITE_FLAG_COPY)) {
+    // lwIP's tcp_write without TCP_WRITE_FLAG_COPY: a reference; the caller keeps the bytes
+    // valid until they are acknowledged.
+    c->segs.push_back(Conn::Seg{p, 0, uint32_t(n)});
+  } else {
+    std::vector<uint8_t>& b = c->copyBuf;
+    if (b.size() + n > b.capacity() && c->pendingBytes > 0) {
+      // Compact: move the live copied bytes to the front instead of growing past the window.
+      size_t live = b.size();
+      for (size_t i = c->segHead; i < c->segs.size(); ++i) {
+        if (!c->segs[i].ext) {
+          live = c->segs[i].off;
+          break;
+        }
+      }
+      if (live > 0) {
+        b.erase(b.begin(), b.begin() + ptrdiff_t(live));
+        for (size_t i = c->segHead; i < c->segs.size(); ++i)
+          if (!c->segs[i].ext) c->segs[i].off -= uint32_t(live);
+      }
+    }
+    if (b.size() + n > b.capacity()) {
+      // Grow by doubling, never past the window (pending bytes never exceed it).
+      size_t want = b.capacity() * 2 > b.size() + n ? b.capacity() * 2 : b.size() + n;
+      if (want > window && b.size() + n <= window) want = window;
+      b.reserve(want);
+    }
+    uint32_t off = uint32_t(b.size());
+    b.insert(b.end(), p, p + n);
+    Conn::Seg* last = c->segs.size() > c->segHead ? &c->segs.back() : nullptr;
+    if (last && !last->ext && last->off + last->len == off) {
+      last->len += uint32_t(n);  // contiguous with the previous copy: one segment
+    } else {
+      c->segs.push_back(Conn::Seg{nullptr, off, uint32_t(n)});
+    }
+  }
+  c->pendingBytes += uint32_t(n);
+  c->stagedBytes += uint32_t(n);
   return n;
 }
 
 bool AsyncClient::send() {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return false;
-  Conn* c;
-  uint64_t id;
-  bool onNet = d->onNet(), run = onNet;
+  bool wake;
   {
     Lock lk(d->net);
-    c = _conn;
+    Conn* c = _conn;
     if (!c || c->state != Conn::State::Open) return false;
-    _tx_last_packet = millis();
-    id = c->id;
-    c->pushWanted = true;
-    if (!onNet && !c->flushPosted) {
-      c->flushPosted = true;  // one posted flush at a time covers every send() before it runs
-      run = true;
-    }
+    // As AsyncTCP's send(), the ack timeout counts from here; the twin stamps the first send()
+    // of a batch (the batch goes out at once, within one turn or pass).
+    if (!c->dirty) _tx_last_packet = millis();
+    // Written at the end of this turn of async_tcp, or of this loop() pass, or now (woken).
+    wake = d->markDirtyLocked(c);
+    // A corked pass that has piled up kCorkMaxBytes for one connection lets async_tcp write
+    // them now (as Linux's autocork sends once a segment is full): a stream of large messages
+    // stays in cache and both cores work.
+    if (!wake && c->stagedBytes >= twin::kCorkMaxBytes && twin::corkedOn(d)) wake = true;
   }
-  if (run) d->withConn(c, id, [d](Conn* fc) { d->flush(fc); });
+  if (wake) d->wakeNet();
   return true;
 }
 

@@ -123,7 +123,9 @@
 
 class AsyncClient;
 
-#define ASYNC_WRITE_FLAG_COPY 0x01  // copy the data (the twin always copies)
+// Copy the data into the connection's buffer. Without it add() keeps a reference, as lwIP's
+// tcp_write does: the caller keeps the bytes valid and unchanged until onAck has reported them.
+#define ASYNC_WRITE_FLAG_COPY 0x01
 #define ASYNC_WRITE_FLAG_MORE 0x02  // more data follows: do not push yet
 
 typedef std::function<void(void*, AsyncClient*)> AcConnectHandler;
@@ -187,9 +189,13 @@ class AsyncClient {
   // The TCP send window left: the profile's window minus bytes added and not yet acknowledged
   // by the peer. 0 when not connected.
   size_t space() const;
-  // Queues up to space() bytes; returns how many were taken. Never runs a callback.
+  // Queues up to space() bytes (copied with ASYNC_WRITE_FLAG_COPY, else referenced: see the
+  // flag); returns how many were taken. Never runs a callback.
   size_t add(const char* data, size_t size, uint8_t apiflags = ASYNC_WRITE_FLAG_COPY);
-  // Pushes what add() queued. Never runs a callback. False when not connected.
+  // Pushes what add() queued. Never runs a callback. False when not connected. The twin writes
+  // everything added to a connection during one turn of async_tcp (a callback) or one pass of
+  // the loop task with one system call, at the end of that turn or pass (or when the loop task
+  // blocks, or finds the window full), as lwIP's tcp_output coalesces queued segments.
   bool send();
   size_t write(const char* data, size_t size, uint8_t apiflags = ASYNC_WRITE_FLAG_COPY);
   size_t write(const char* data) { return data == NULL ? 0 : write(data, strlen(data)); }

@@ -22,6 +22,7 @@ namespace {
 // uses only its own device).
 std::mutex gDevicesMu;
 std::vector<Device::Impl*> gDevices;
+std::atomic<uint32_t> gDevicesRunning{0};  // gDevices.size(), readable without the lock
 thread_local Device::Impl* tlsDev = nullptr;
 thread_local Role tlsRole = Role::None;
 // Single-core CPU state of this thread: 0 not held, 1 held, 2 given up inside a blocking
@@ -33,10 +34,22 @@ thread_local std::string tlsSerialLine;
 // Set on the loop task while it destroys the firmware: checkTaskStop() then returns instead of
 // unwinding (a destructor must not throw).
 thread_local bool tlsNoUnwind = false;
+// Corking (twin_internal.h): set on the loop task during a pass; tlsCorkPending once a corked
+// send left async_tcp something to flush.
+thread_local bool tlsCorked = false;
+thread_local bool tlsCorkPending = false;
 const auto processStart = std::chrono::steady_clock::now();
 }  // namespace
 
 Device::Impl* currentImpl() { return tlsDev; }
+
+bool corkedOn(Device::Impl* d) { return tlsCorked && tlsDev == d; }
+void corkNote() { tlsCorkPending = true; }
+void corkFlush() {
+  if (!tlsCorkPending) return;
+  tlsCorkPending = false;
+  if (tlsDev) tlsDev->wakeNet();
+}
 
 bool namedProfile(const std::string& name, Profile* out) {
   Profile p;  // esp32: the defaults of twin::Profile
@@ -120,6 +133,7 @@ void cpuGive() {
 // A blocking section: a thread holding the CPU gives it up and takes it back afterwards.
 // tlsCpuHeld goes to 2 meaning "given up, retake at the end".
 void cpuBlockBegin() {
+  corkFlush();  // about to block: what a corked pass sent goes out now
   if (singleCore(tlsDev) && tlsCpuHeld == 1) {
     tlsDev->cpu.release();
     tlsCpuHeld = 2;
@@ -145,6 +159,24 @@ void Device::Impl::log(LogLevel lvl, const std::string& line) {
 
 // ---------------- loop task ----------------
 
+// The longest wait between two idle passes of loop() (see loopMain): 2 ms for up to 20 devices
+// in the process, growing with their number (one more ms per 10 devices) to 32 ms at 320 and
+// more. Fidelity where the desktop can afford it, hundreds of boards where it cannot.
+uint32_t idlePaceCapMs() {
+  uint32_t n = gDevicesRunning.load(std::memory_order_relaxed) / 10;
+  return n < 2 ? 2 : n > 32 ? 32 : n;
+}
+
+void Device::Impl::kickLoop() {
+  netActivity.store(true, std::memory_order_relaxed);
+  if (!loopSleepingLong.load(std::memory_order_relaxed)) return;
+  {
+    std::lock_guard<std::mutex> lk(loopMu);
+    loopKick = true;
+  }
+  loopCv.notify_all();
+}
+
 void Device::Impl::loopMain() {
   setThreadIdentity(this, Role::Loop);
   // threadsAlive: counted by start(), before the thread existed.
@@ -168,15 +200,29 @@ void Device::Impl::loopMain() {
   }
   loopCv.notify_all();
 
-  // The ESP32 loop task calls loop() back to back; the twin paces it at the FreeRTOS tick
-  // (1 ms) so a desktop with several devices stays usable. Firmware timing uses millis().
+  // The ESP32 loop task calls loop() back to back. The twin paces it (so a desktop runs
+  // hundreds of devices): a pass that sent right after a pass that sent too (a stream) is
+  // followed by the next one at once; a pass that ran posted work or follows a network event
+  // (data, a connection, a disconnect, an error) by the next one a FreeRTOS tick (1 ms) later;
+  // a pass that sent after an
+  // idle one keeps the current wait (a schedule kept in loop(), such as 10 Hz telemetry, is not
+  // a reason to spin); each idle pass doubles the wait, up to idlePaceCapMs(). A network event
+  // or posted work ends a long wait at once. Firmware timing uses millis(), so a schedule kept in
+  // loop() runs at most one wait late: the fidelity traded is README's "Loop pacing". Sends of
+  // one pass are corked (twin_internal.h) and go out when it ends.
   std::deque<std::function<void()>> work;
+  uint32_t paceMs = 1;
+  bool sentBefore = false;
   while (ok && !exited) {
+    bool active = false;
     {
       std::unique_lock<std::mutex> lk(loopMu);
       if (loopStopping) break;
       work.swap(loopPosts);
+      loopKick = false;
     }
+    active = !work.empty() || netActivity.exchange(false);
+    tlsCorked = true;
     try {
       for (auto& fn : work) fn();
       work.clear();
@@ -184,12 +230,28 @@ void Device::Impl::loopMain() {
     } catch (const TaskExit&) {
       exited = true;  // ESP.restart(): the device is stopping; wait for it below
     }
+    tlsCorked = false;
+    bool sent = tlsCorkPending;
+    corkFlush();
     counters.loopIterations++;
+    uint32_t cap = idlePaceCapMs();
+    if (sent && sentBefore) {
+      paceMs = 0;  // streaming: the next pass at once, as a board's loop task runs
+    } else if (active) {
+      paceMs = 1;
+    } else if (!sent) {
+      paceMs = paceMs == 0 ? 1 : paceMs * 2 > cap ? cap : paceMs * 2;
+    }
+    sentBefore = sent;
     cpuGive();
     {
       std::unique_lock<std::mutex> lk(loopMu);
-      loopCv.wait_for(lk, std::chrono::milliseconds(1),
-                      [&] { return loopStopping || !loopPosts.empty(); });
+      if (paceMs > 1) loopSleepingLong.store(true);
+      if (paceMs > 0) {
+        loopCv.wait_for(lk, std::chrono::milliseconds(paceMs),
+                        [&] { return loopStopping || !loopPosts.empty() || loopKick; });
+      }
+      loopSleepingLong.store(false);
     }
     cpuTake();
   }
@@ -274,10 +336,13 @@ bool Device::start() {
   });
   uv_timer_init(&d->loop, &d->pollTimer);
   uv_timer_init(&d->loop, &d->ackTimer);
+  uv_prepare_init(&d->loop, &d->flushPrepare);
+  uv_check_init(&d->loop, &d->flushCheck);
   d->running = true;
   {
     std::lock_guard<std::mutex> lk(gDevicesMu);
     gDevices.push_back(d);
+    gDevicesRunning = uint32_t(gDevices.size());
   }
   d->counters.threadsAlive += 2;  // async_tcp and loopTask, each uncounted when it ends
   d->netThread = std::thread([d] { d->netMain(); });
@@ -305,6 +370,7 @@ void Device::stop() {
   {
     std::lock_guard<std::mutex> lk(gDevicesMu);
     eraseOne(gDevices, d);
+    gDevicesRunning = uint32_t(gDevices.size());
   }
   // 0. Mark the device stopping: blocking waits return (the loop task, async_tcp) or unwind with
   //    TaskExit (firmware tasks); join the firmware's tasks while the firmware still exists.

@@ -5,9 +5,10 @@
 //                      whichever device thread is "running". Given up while blocking (delay,
 //                      yield, a contended core mutex, waiting for async_tcp). Unused when dual-core.
 //  2. Impl::net        like lwIP's core lock: guards every Conn<->AsyncClient link, Conn tx/rx
-//                      accounting and state, the listener table, the port map, the pending
-//                      host-name lookups (Impl::lookups, AsyncClient::_lookup). Held for short,
-//                      callback-free sections only.
+//                      accounting and state, the dirty list (Impl::dirty), the listener table,
+//                      the port map, the pending host-name lookups (Impl::lookups,
+//                      AsyncClient::_lookup). Held for short, callback-free sections only (a
+//                      flush holds it across its writev, never across a callback).
 //  3. Impl::taskMu     guards the queue of work posted to async_tcp and Impl::netClosed; held
 //                      across uv_async_send (so no post can reach a closed wake handle).
 //  4. Impl::loopMu     guards the loop task's post queue and wakes the loop task.
@@ -41,6 +42,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "AsyncTCP.h"
@@ -64,12 +66,34 @@ struct Conn {
   uv_tcp_t handle;  // first member: handle.data points back to the Conn
   Device::Impl* dev = nullptr;
   AsyncClient* client = nullptr;  // net: the attached AsyncClient (AsyncTCP's tcp_arg)
-  // tx (net): bytes add()ed but not yet handed to the kernel, and bytes the kernel holds that
-  // the peer has not acknowledged. space() = window - pending - inflight.
-  std::vector<uint8_t> pending;
-  size_t pendingOff = 0;
-  uint32_t inflight = 0;
-  bool pushWanted = false;  // send() called since the last flush
+  // tx (net). `pendingBytes`: bytes add()ed and not yet handed to the kernel, kept as a FIFO of
+  // segments, each either a copy in `copyBuf` (ASYNC_WRITE_FLAG_COPY) or a reference to the
+  // caller's memory (no COPY flag: lwIP keeps such a reference until the peer acknowledges the
+  // bytes, so the caller keeps them valid until onAck; the twin lets go of them earlier, when the
+  // kernel took them). `inflight`: bytes the kernel holds that the peer has not acknowledged.
+  // space() = window - pendingBytes - inflight, so the live bytes of copyBuf never exceed the
+  // window: it is compacted before it would grow past it and emptied whenever it drains.
+  struct Seg {
+    const uint8_t* ext;  // null: copyBuf[off, off + len)
+    uint32_t off, len;
+  };
+  std::vector<Seg> segs;    // net; segs[segHead..] are live
+  size_t segHead = 0;       // net
+  std::vector<uint8_t> copyBuf;  // net
+  uint32_t pendingBytes = 0;     // net: both stages
+  uint32_t stagedBytes = 0;      // net: the bytes of the pending stage (segs/copyBuf)
+  // The out stage (async_tcp only): pending bytes taken for writing, ahead of the segments
+  // above, written without the lock (add() fills the other stage meanwhile). When it drains,
+  // the stages swap under net. Both stages together hold pendingBytes, so each stays within the
+  // window; outCapacity mirrors outBuf's capacity under net (for tests).
+  std::vector<Seg> outSegs;
+  size_t outHead = 0;
+  std::vector<uint8_t> outBuf;
+  uint32_t outBytes = 0;
+  size_t outCapacity = 0;  // net
+  uint32_t inflight = 0;         // net
+  bool dirty = false;    // net: listed in Impl::dirty (a flush is due at the end of the turn)
+  bool starved = false;  // net: add() was cut short or space() returned 0 since the last ack
   // rx (net): bytes delivered with ackLater() and not yet ack()ed.
   uint32_t rxUnacked = 0;
   bool reading = false;     // async_tcp only
@@ -78,7 +102,14 @@ struct Conn {
   enum class State : uint8_t { Connecting, Open, Closing, Aborting, Closed } state = State::Open;
   bool handleClosing = false;  // async_tcp only: uv_close issued
   bool writeFailed = false;    // net: a write failed; reported by a posted task
-  bool flushPosted = false;    // net: a flush task is queued
+  // Acknowledgement tracking (async_tcp only): listed in Impl::ackList while bytes are in flight
+  // or pending; checked at ackDue (uv_now ms), every ackEvery ms (1 ms while acks flow, backing
+  // off to kAckEveryMax while none comes).
+  bool ackListed = false;
+  size_t ackIdx = 0;
+  uint64_t ackDue = 0;
+  uint32_t ackEvery = 1;
+  size_t connIdx = 0;  // async_tcp only: index in Impl::conns
   IPAddress remoteIp, localIp;
   uint16_t remotePort = 0, localPort = 0;
   uint64_t id = 0;
@@ -109,15 +140,30 @@ struct Device::Impl {
   Device* owner = nullptr;
 
   Cpu cpu;
-  std::mutex net;
+  // On a cache line of its own: the loop task takes it for every add()/send() while async_tcp
+  // updates its loop and the counters (false sharing made each lock a cache miss).
+  alignas(64) std::mutex net;
 
   // async_tcp
-  uv_loop_t loop;
+  alignas(64) uv_loop_t loop;
   uv_async_t wake;
   uv_timer_t pollTimer;
   uv_timer_t ackTimer;
-  bool ackTimerOn = false;
-  std::vector<Conn*> conns;          // async_tcp only
+  uint64_t ackTimerDue = 0;          // async_tcp only: when the ack timer fires (0: stopped)
+  // End of a turn of async_tcp: everything send() marked dirty during the turn is written, one
+  // system call per connection (before the loop blocks in poll, and after the I/O callbacks).
+  uv_prepare_t flushPrepare;
+  uv_check_t flushCheck;
+  std::vector<Conn*> conns;          // async_tcp only (Conn::connIdx: O(1) removal)
+  std::unordered_map<uint64_t, Conn*> connById;  // async_tcp only: live Conns by id
+  std::vector<Conn*> ackList;        // async_tcp only: Conns with bytes in flight or pending
+  // net: Conns with pending bytes and a flush due (Conn::dirty); async_tcp swaps it out.
+  std::vector<Conn*> dirty;
+  std::vector<Conn*> dirtySpare;     // async_tcp only: the swapped-out list's storage
+  std::vector<long> flushWritten;    // async_tcp only: flushDirty's scratch
+  std::vector<Conn*> flushFailed;    // async_tcp only: flushDirty's scratch
+  // The twin's own cost figures (tests, benchmarks): write system calls, kernel ack queries.
+  std::atomic<uint64_t> writeCalls{0}, ackQueries{0};
   std::vector<Listener*> listeners;  // async_tcp only (Listener::server under net)
   std::map<uint16_t, uint16_t> portMap;  // net: firmware port -> host port
   std::vector<uint16_t> boundPorts;      // net
@@ -187,8 +233,29 @@ struct Device::Impl {
   void runNetTasks();
   void onPollTimer();
   void onAckTimer();
-  void updateAckTimer();
+  // True when c's window is tight (its next ack gates its sender). Under net.
+  bool tightLocked(const Conn* c) const;
+  // Lists c for acknowledgement tracking (async_tcp), checked within `inMs`, then every inMs.
+  void trackAcks(Conn* c, uint32_t inMs);
+  void untrackAcks(Conn* c);
+  // (Re)arms the ack timer for `due` (uv_now ms) when that is earlier than it is set for.
+  void armAckTimer(uint64_t due);
+  // Writes c's pending bytes (async_tcp only): one writev of its segments per call (more only
+  // when there are more than kMaxIov segments), then notes it for acknowledgement tracking.
   void flush(Conn* c);
+  // The writing itself: the bytes written; *failed on a write error (async_tcp only).
+  long transmit(Conn* c, bool* failed);
+  // Writes every dirty connection (async_tcp only): the end of a turn.
+  void flushDirty();
+  // Called (under net) when c got pending bytes and is not yet dirty: lists it and, unless the
+  // caller is async_tcp (its turn ends with a flush) or a corked loop pass (it wakes async_tcp
+  // when it ends), wakes async_tcp. Returns true when the caller must wake async_tcp after
+  // unlocking (wakeNet()).
+  bool markDirtyLocked(Conn* c);
+  // Wakes async_tcp to flush (any thread; no-op once shutdownNet() began).
+  void wakeNet();
+  // Removes c from conns/connById/dirty/ackList (async_tcp, its close callback).
+  void forgetConn(Conn* c);
   // Finds a live Conn by id (async_tcp only): posted work refers to connections by id, since
   // a Conn may be freed before the work runs.
   Conn* findConn(uint64_t id);
@@ -229,6 +296,12 @@ struct Device::Impl {
 
   // --- loop task side ---
   void loopMain();
+  // Loop pacing (twin.cpp): a network event the firmware may act on in loop() (data, connect,
+  // disconnect, error) sets netActivity; when the loop task sleeps longer than a tick it is woken.
+  std::atomic<bool> netActivity{false};
+  std::atomic<bool> loopSleepingLong{false};
+  bool loopKick = false;  // loopMu: a network event woke the paced-down loop task
+  void kickLoop();
 
   void log(LogLevel lvl, const std::string& line);
 };
@@ -249,6 +322,22 @@ struct Access {
   static void poll(AsyncClient* c) { c->_twinPoll(); }
   static void fin(AsyncClient* c) { c->close(); }  // AsyncTCP's _fin: close our side
   static void connected(AsyncClient* c) { c->_twinConnected(); }
+  // A client's transmit state (tests): pending and in-flight bytes, and the bytes its connection
+  // holds allocated for copies. All 0 without a connection.
+  struct TxState {
+    size_t pending = 0, inflight = 0, copyCapacity = 0, segments = 0;
+  };
+  static TxState txState(AsyncClient* c, std::mutex& net) {
+    std::lock_guard<std::mutex> lk(net);
+    TxState t;
+    if (Conn* k = c->_conn) {
+      t.pending = k->pendingBytes;
+      t.inflight = k->inflight;
+      t.copyCapacity = k->copyBuf.capacity() + k->outCapacity;
+      t.segments = k->segs.size() - k->segHead;
+    }
+    return t;
+  }
   static void error(AsyncClient* c, int8_t err) { c->_error(err); }
 };
 
@@ -273,6 +362,17 @@ void cpuBlockEnd();
 void cpuTake();
 void cpuGive();
 void setThreadIdentity(Device::Impl* dev, Role role, const char* taskName = nullptr);
+
+// Corking (the loop task): during one pass (posted work + loop()) sends only mark their
+// connections dirty; async_tcp is woken once, when the pass ends or the task blocks (sleepMs,
+// yieldTask, blockBegin, a wait for async_tcp) or finds a window full (space() == 0), so what a
+// pass added to a connection goes out in one system call.
+bool corkedOn(Device::Impl* d);  // true on d's loop task inside a pass
+void corkNote();                 // a corked send left work for async_tcp
+void corkFlush();                // wakes async_tcp when a corked send is waiting
+// The longest wait between two idle passes of a loop task (twin.cpp loopMain), by the number of
+// devices running in the process.
+uint32_t idlePaceCapMs();
 
 // Holds the CPU for the duration of a libuv callback on async_tcp (single-core profiles):
 // libuv dispatches I/O callbacks inside its poll phase, so every entry from libuv into twin

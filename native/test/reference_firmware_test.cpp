@@ -478,3 +478,70 @@ TEST(reference_single_core_profile) {
   CHECK_EQ(closeCode(f), 4000);
   checkCleanEnd(rig, heap0);
 }
+
+// The benchmark's modes (bench/run.ts): unpaced telemetry saturates without dropping (a slow
+// reader holds everyone back instead), and relay broadcasts ordinary messages from the handler.
+TEST(perf_reference_unpaced_telemetry_sends_back_to_back_and_drops_nothing) {
+  size_t heap0 = twincore::heap::held();
+  {
+    Rig rig;
+    REQUIRE(rig.port != 0);
+    WsConn a(rig.port), b(rig.port);
+    REQUIRE(a.ok() && b.ok());
+    a.text("{\"cmd\":\"start\",\"unpaced\":true,\"rate\":5}");
+    CHECK(contains(a.next().payload, "'rate' and 'unpaced' exclude each other"));
+    a.text("{\"cmd\":\"start\",\"unpaced\":1}");
+    CHECK(contains(a.next().payload, "'unpaced' must be true or false"));
+    auto t0 = Clock::now();
+    a.text("{\"cmd\":\"start\",\"unpaced\":true,\"size\":64,\"count\":3000}");
+    CHECK_EQ(a.next().payload, std::string("{\"t\":\"started\",\"rate\":0,\"size\":64,\"count\":3000,\"unpaced\":true}"));
+    // Both read at once (a reader that stops holds the broadcast back: nothing is dropped).
+    std::vector<Frame> got[2];
+    WsConn* ws[2] = {&a, &b};
+    auto end = Clock::now() + milliseconds(10000);
+    auto done = [](const std::vector<Frame>& f) { return !f.empty() && contains(f.back().payload, "\"t\":\"done\""); };
+    while (Clock::now() < end && !(done(got[0]) && done(got[1]))) {
+      for (int k = 0; k < 2; ++k) {
+        if (done(got[k])) continue;
+        auto f = ws[k]->read(5, [](const std::vector<Frame>& v) { return !v.empty(); });
+        got[k].insert(got[k].end(), f.begin(), f.end());
+      }
+    }
+    for (auto& frames : got) {
+      REQUIRE(frames.size() == 3001);
+      for (size_t i = 0; i < 3000; ++i) {
+        CHECK_EQ(frames[i].payload.size(), 64u);
+        CHECK_EQ(jsonInt(frames[i].payload, "seq"), long(i + 1));
+      }
+    }
+    // 3000 messages well under the 3 s a paced run at the 1000/s maximum would take.
+    CHECK(Clock::now() - t0 < std::chrono::milliseconds(2500));
+    HttpReply st = httpGet(rig.port, "/stats");
+    CHECK(contains(st.body, "\"unpaced\":true") || contains(st.body, "\"unpaced\":false"));
+    CHECK_EQ(jsonInt(st.body.substr(st.body.find("\"broadcast\"")), "dropped"), 0L);
+  }
+  CHECK_EQ(twincore::heap::held(), heap0);
+}
+
+TEST(perf_reference_relay_broadcasts_messages_from_the_handler) {
+  size_t heap0 = twincore::heap::held();
+  {
+    Rig rig;
+    REQUIRE(rig.port != 0);
+    WsConn a(rig.port), b(rig.port);
+    REQUIRE(a.ok() && b.ok());
+    a.text("hello");
+    CHECK_EQ(a.next().payload, std::string("hello"));  // echo by default
+    a.text("{\"cmd\":\"relay\",\"on\":true}");
+    CHECK_EQ(a.next().payload, std::string("{\"t\":\"relay\",\"on\":true}"));
+    b.text("to everyone");
+    CHECK_EQ(a.next().payload, std::string("to everyone"));
+    CHECK_EQ(b.next().payload, std::string("to everyone"));
+    a.text("{\"cmd\":\"relay\",\"on\":false}");
+    CHECK_EQ(a.next().payload, std::string("{\"t\":\"relay\",\"on\":false}"));
+    b.text("just me");
+    CHECK_EQ(b.next().payload, std::string("just me"));
+    CHECK_EQ(a.next(300).op, 0xff);  // nothing for a
+  }
+  CHECK_EQ(twincore::heap::held(), heap0);
+}
