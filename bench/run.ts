@@ -195,7 +195,12 @@ function serverKinds(): ServerKind[] {
     start: () => startProcess('ws', node, [peers, 'ws'], /^READY (.*)$/, null),
   });
   const bunDir = resolvePkg('bun');
-  const bunBin = bunDir ? [path.join(bunDir, 'bin', 'bun.exe'), path.join(bunDir, 'bin', 'bun')].find((p) => existsSync(p) && spawnSync(p, ['--version']).status === 0) : undefined;
+  // The bun package's bin/bun.exe is a placeholder its postinstall replaces, and npm 11 does not
+  // run a dependency's install script unless approved: the platform package's binary (an
+  // optional dependency npm does install) is the same program.
+  const arch = process.arch === 'arm64' ? 'aarch64' : process.arch;
+  const platformBins = ['', '-baseline', '-musl', '-musl-baseline'].map((v) => resolvePkg(`@oven/bun-${process.platform}-${arch}${v}`)).filter((d): d is string => !!d).map((d) => path.join(d, 'bin', 'bun'));
+  const bunBin = [...(bunDir ? [path.join(bunDir, 'bin', 'bun.exe'), path.join(bunDir, 'bin', 'bun')] : []), ...platformBins].find((p) => existsSync(p) && spawnSync(p, ['--version']).status === 0);
   kinds.push({
     name: 'bun',
     available: bunBin ? true : 'the bun package (optional devDependency) is not installed or its binary does not run',
