@@ -17,6 +17,9 @@ void Mutex::lock() {
   twin::cpuBlockEnd();
 }
 
+NetBatch::NetBatch() : _dev(twin::netBatchBegin()) {}
+NetBatch::~NetBatch() { twin::netBatchEnd(static_cast<twin::Device::Impl*>(_dev)); }
+
 uint32_t millis() { return ::millis(); }
 void* rawAlloc(size_t n) { return twin::heapAlloc(n); }
 void rawFree(void* p, size_t n) { twin::heapFree(p, n); }

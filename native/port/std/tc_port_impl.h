@@ -19,6 +19,20 @@ class Mutex {
   std::mutex _m;
 };
 
+// Holds the network stack's lock across a run of AsyncClient space()/add()/send()/state()
+// calls (a broadcast) instead of taking it per call; nothing else may be called meanwhile (the
+// twin aborts with the name of what was). Scoped, one function; a nested one is a no-op.
+class NetBatch {
+ public:
+  NetBatch();
+  ~NetBatch();
+  NetBatch(const NetBatch&) = delete;
+  NetBatch& operator=(const NetBatch&) = delete;
+
+ private:
+  void* _dev;
+};
+
 uint32_t millis();
 void* rawAlloc(size_t n);
 void rawFree(void* p, size_t n);
