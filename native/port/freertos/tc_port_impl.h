@@ -33,6 +33,7 @@ class Mutex {
 class NetBatch {
  public:
   NetBatch() {}
+  void next() {}
   NetBatch(const NetBatch&) = delete;
   NetBatch& operator=(const NetBatch&) = delete;
 };

@@ -19,6 +19,12 @@ void Mutex::lock() {
 
 NetBatch::NetBatch() : _dev(twin::netBatchBegin()) {}
 NetBatch::~NetBatch() { twin::netBatchEnd(static_cast<twin::Device::Impl*>(_dev)); }
+void NetBatch::renew() {
+  _n = 0;
+  if (!_dev) return;
+  twin::netBatchEnd(static_cast<twin::Device::Impl*>(_dev));
+  _dev = twin::netBatchBegin();
+}
 
 uint32_t millis() { return ::millis(); }
 void* rawAlloc(size_t n) { return twin::heapAlloc(n); }
