@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { main } from '../src/cli.js';
+import { Device } from '../src/device.js';
 import { ESP32_PROFILE, LINKS, PROFILE_LIMITS, parseLink } from '../src/defaults.js';
 import { runFirmwareStress } from '../src/harness/firmware-stress.js';
 import { buildSchedule, resolveScenario } from '../src/harness/scenario.js';
@@ -119,6 +120,29 @@ describe('CLI flags', () => {
     expect(r.violations, JSON.stringify(r.violations)).toEqual([]);
     expect(code).toBe(0);
   }, 120_000);
+});
+
+describe('stalls on the in-process device', () => {
+  it('device.stall blocks the loop task, then it resumes; bad arguments are refused', async () => {
+    const d = await Device.start({ firmware: 'echo', profile: { name: 'esp32', linkRttMs: 20, schedJitterSeed: 3 } });
+    try {
+      expect(d.profile).toMatchObject({ linkRttMs: 20, schedJitterSeed: 3 });
+      d.stall('loop', 400);
+      await new Promise((r) => setTimeout(r, 80));
+      const before = d.counters().loopIterations;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(d.counters().loopIterations).toBe(before);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(d.counters().loopIterations).toBeGreaterThan(before);
+      expect(() => d.stall('wifi' as never, 10)).toThrow(/stall task must be one of async_tcp, loop/);
+      expect(() => d.stall('loop', 0)).toThrow(/ms must be an integer in 1\.\.60000/);
+      d.stall('async_tcp', 60_000); // stop() ends it
+    } finally {
+      const t = Date.now();
+      await d.stop();
+      expect(Date.now() - t).toBeLessThan(5000);
+    }
+  }, 30_000);
 });
 
 describe('scheduling jitter finds races', () => {
