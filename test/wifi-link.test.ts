@@ -16,6 +16,7 @@ import { Device } from '../src/device.js';
 import { ESP32_PROFILE, LINKS, PROFILE_LIMITS, parseLink } from '../src/defaults.js';
 import { runFirmwareStress } from '../src/harness/firmware-stress.js';
 import { buildSchedule, resolveScenario } from '../src/harness/scenario.js';
+import { runStress } from '../src/harness/stress.js';
 import { applyWifi, derivedSeed, parseStall, stallTimes } from '../src/harness/wifi-faults.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -143,6 +144,26 @@ describe('stalls on the in-process device', () => {
       expect(Date.now() - t).toBeLessThan(5000);
     }
   }, 30_000);
+});
+
+describe('stalls a target cannot run', () => {
+  it('a board by URL skips stall faults and says why; the addon runs them', async () => {
+    const device = await Device.start({ firmware: 'reference', config: { maxClients: 16 } });
+    try {
+      const r = await runStress({ scenario: 'smoke', target: device.url, durationMs: 1500, stalls: [parseStall('loop:50@0.3'), parseStall('async_tcp:50@0.5')] });
+      expect(r.faults.skipped).toMatchObject({ 'stall-loop': 1, 'stall-async-tcp': 1 });
+      expect(r.faults.skipReason).toMatch(/stall-loop, stall-async-tcp need a local target \(addon, asan, tsan\)/);
+      expect(r.checks.find((c) => c.name === 'faults skipped')).toMatchObject({ status: 'warn' });
+      expect(r.link).toBeNull();
+    } finally {
+      await device.stop();
+    }
+    const a = await runStress({ scenario: 'smoke', durationMs: 1500, link: 'weak-wifi', stalls: [parseStall('loop:100@0.3+0.5')] });
+    expect(a.faults.run).toMatchObject({ 'stall-loop': 3 });
+    expect(a.faults.skipped).toEqual({});
+    expect(a.link).toMatchObject({ name: 'weak-wifi', linkRttMs: 40 });
+    expect(a.violations).toEqual([]);
+  }, 60_000);
 });
 
 describe('scheduling jitter finds races', () => {
