@@ -43,7 +43,7 @@ import { StatsSampler, fetchStats, type RefStats } from './stats-client.js';
 import { parseTarget, startTarget, type Target, type TargetKind, type TargetSpec } from './targets.js';
 import { evaluateThresholds, parseThreshold, type Threshold } from './thresholds.js';
 import { decideStatus, EXIT_CODES, invariantChecks, thresholdChecks, type Check, type ErrorKind } from './verdict.js';
-import { wifiSettings, type JitterInput, type LinkInput, type StallSpec, type WifiSettings } from './wifi-faults.js';
+import { wifiSettings, type JitterInput, type LinkInput, type StallSpec } from './wifi-faults.js';
 import { WsSession, runArrival, runClient, type ClientContext, type ConnectFailure, type RunMetrics } from './ws-clients.js';
 
 export interface StressOptions {
@@ -171,10 +171,6 @@ export interface StressResult extends RunReport {
   broadcast: { rate: number; size: number; sent: number | null; perSec: number; runs: (number | null)[] };
   stats: StressStats;
   faults: { run: Partial<Record<FaultName, number>>; skipped: Partial<Record<FaultName, number>>; noVictim: number; skipReason?: string };
-  /** The link model and scheduling jitter of the device (null link: loopback; null seed: off);
-   *  the run's seed reproduces both (their seeds derive from it unless given). */
-  link: WifiSettings['link'];
-  jitterSeed: number | null;
   server: {
     /** The run's counts from /stats (differences from the sample before the run). */
     final: ServerCounts | null;
