@@ -17,6 +17,10 @@
 // Outside a device: Impl::stopMu (start/stop callers) is taken before gDevicesMu (twin.cpp: the
 // list of running devices, held by networkBarrier() while it waits on each async_tcp).
 // Lock-free: Impl::netUp (atomic; setNetworkUp() writes it, async_tcp applies it).
+// Scheduling jitter (Profile::schedJitterSeed): AsyncTCP.cpp takes every lock through JitterLock,
+// a jitter point before taking and after releasing, never while holding; per-thread generators
+// (tlsJitter), so no lock guards them. The link model's state (Conn::link*, Impl::airFreeUs,
+// linkTimer, linkRng) is async_tcp's only.
 //
 // Threads: "async_tcp" owns the uv loop and every uv handle (Conn::handle, Listener::sock,
 // timers); only it touches them. "loop" runs the firmware. Other threads reach async_tcp only
