@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 
 import type { CliIo, FlagDef } from './cli.js';
-import { PROFILES } from './defaults.js';
+import { LINKS, PROFILES, parseLink } from './defaults.js';
 import { isTwincoreError, UsageError } from './errors.js';
 import { batchReport, formatBatch, mergeReports, parseSeeds, parseShard, readReport, shardSeeds, type BatchReport } from './harness/batch.js';
 import { WS_STRESS_DEFAULTS } from './harness/defaults.js';
@@ -19,6 +19,7 @@ import { startStress, type StressOptions, type StressProgress, type StressResult
 import { LOCAL_TARGETS, parseTarget, type LocalTargetName } from './harness/targets.js';
 import { THRESHOLD_METRICS } from './harness/thresholds.js';
 import { EXIT_CODES } from './harness/verdict.js';
+import { STALL_FORMAT, parseStall, type JitterInput } from './harness/wifi-faults.js';
 
 /** The reference-firmware stress command's config: each flag sets one key. */
 export interface StressCliConfig {
@@ -29,6 +30,9 @@ export interface StressCliConfig {
   seed: number;
   profile: string;
   firmwareConfig: Record<string, string>;
+  link: string;
+  jitter: number;
+  stall: string[];
   churnRate: number;
   threshold: string[];
   replay: string;
@@ -54,10 +58,32 @@ export const STRESS_FLAGS: readonly FlagDef<StressCliConfig>[] = [
   { flag: 'replay', key: 'replay', kind: 'string', arg: 'report.json', help: 'run the schedule of an earlier --json report again (with --seed N to pick a run of a batch)' },
   { flag: 'profile', key: 'profile', kind: 'string', choices: Object.keys(PROFILES), help: 'board profile of a local target (default esp32; refused for a URL)' },
   { flag: 'config', key: 'firmwareConfig', kind: 'pairs', help: 'reference firmware config of a local target, repeatable (e.g. closeOnQueueFull=true; refused for a URL)' },
+  ...wifiFlags<StressCliConfig>(),
   { flag: 'json', key: 'json', kind: 'boolean', help: 'print the report as JSON on stdout' },
   { flag: 'html', key: 'html', kind: 'string', arg: 'file', help: 'write the report as one self-contained HTML page (plots over time, verdict table)' },
   { flag: 'quiet', key: 'quiet', kind: 'boolean', help: 'no progress line' },
 ];
+
+/** --link, --jitter and --stall, the same for every command that runs a local device (stress,
+ *  serve: stall only where a run schedules faults). */
+export function wifiFlags<C extends { link: string; jitter: number; stall: string[] }>(withStall = true): FlagDef<C>[] {
+  const flags: FlagDef<C>[] = [
+    { flag: 'link', key: 'link', kind: 'string', arg: `${Object.keys(LINKS).join('|')}|kbps:rttMs:jitterMs`, check: (v) => void parseLink(v),
+      help: 'the link model: bandwidth, round trip and jitter of a WiFi link (default loopback: none; see README)' },
+    { flag: 'jitter', key: 'jitter', kind: 'int', max: 0xffff_ffff, arg: 'seed', optionalValue: true,
+      help: 'scheduling jitter: seeded yields and short sleeps at the twin\'s lock and callback points (seed default: from the run\'s seed; 0 off)' },
+  ];
+  if (withStall) {
+    flags.push({ flag: 'stall', key: 'stall', kind: 'list', arg: STALL_FORMAT, check: (v) => void parseStall(v),
+      help: 'stall a device task MS ms at AT s (default 1), then every EVERY s, repeatable (e.g. loop:300@2+5)' });
+  }
+  return flags;
+}
+
+/** --jitter's value as the options take it: alone (-1) derives the seed from the run's. */
+export function jitterOption(v: number | undefined): JitterInput | undefined {
+  return v === undefined ? undefined : v === -1 ? true : v;
+}
 
 export const STRESS_HELP_TAIL = [
   'scenarios:',
@@ -123,6 +149,9 @@ function startFromFlags(flags: Partial<StressCliConfig>, seedOverride?: number):
     if (firmwareConfig !== undefined) o.config = firmwareConfig;
     if (churnRate !== undefined) o.churnRate = churnRate;
     if (threshold !== undefined) o.thresholds = threshold;
+    if (flags.link !== undefined || flags.jitter !== undefined || flags.stall !== undefined) {
+      throw new UsageError('--link, --jitter and --stall are for the WebSocket scenarios and `twincore stress DIR`, not echo-churn');
+    }
     return startStress({ ...o, scenario: o.scenario! });
   }
   const o: StressOptions = { scenario: scenario as string | Scenario };
@@ -134,12 +163,16 @@ function startFromFlags(flags: Partial<StressCliConfig>, seedOverride?: number):
   if (firmwareConfig !== undefined) o.firmwareConfig = firmwareConfig;
   if (churnRate !== undefined) o.churnRate = churnRate;
   if (threshold !== undefined) o.thresholds = threshold;
+  if (flags.link !== undefined) o.link = flags.link;
+  const jitter = jitterOption(flags.jitter);
+  if (jitter !== undefined) o.jitter = jitter;
+  if (flags.stall !== undefined) o.stalls = flags.stall.map(parseStall);
   return startStress(o);
 }
 
 /** --replay: the run of a report (a batch's by --seed), with its spec and schedule. */
 function startReplay(flags: Partial<StressCliConfig>): AnyRun {
-  for (const f of ['scenario', 'durationMs', 'clients', 'seeds', 'shard', 'churnRate', 'profile', 'firmwareConfig'] as const) {
+  for (const f of ['scenario', 'durationMs', 'clients', 'seeds', 'shard', 'churnRate', 'profile', 'firmwareConfig', 'link', 'jitter', 'stall'] as const) {
     if (flags[f] !== undefined) throw new UsageError(`--replay plays a report's schedule as it was: --${f === 'durationMs' ? 'duration' : f === 'firmwareConfig' ? 'config' : f === 'churnRate' ? 'churn-rate' : f} cannot change it`);
   }
   const rep = readReport(flags.replay!);

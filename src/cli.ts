@@ -8,9 +8,10 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { PROFILES } from './defaults.js';
+import { PROFILES, type Profile } from './defaults.js';
 import { UsageError, isTwincoreError } from './errors.js';
-import { MERGE_FLAGS, STRESS_FLAGS, STRESS_HELP_TAIL, mergeCommand, referenceStressCommand } from './cli-stress.js';
+import { MERGE_FLAGS, STRESS_FLAGS, STRESS_HELP_TAIL, jitterOption, mergeCommand, referenceStressCommand, wifiFlags } from './cli-stress.js';
+import { applyWifi, parseStall } from './harness/wifi-faults.js';
 import { version } from './version.js';
 import { SERVE_DEFAULTS, parseConfigPairs, serve, type ServeOptions } from './serve.js';
 import { FirmwareBuildError, FirmwareProjectError } from './errors.js';
@@ -45,8 +46,10 @@ export interface FlagDef<C> {
   /** Shown in the help as the value's name. */
   arg?: string;
   choices?: readonly string[];
-  /** Extra validation of a string value; throws a message. */
+  /** Extra validation of a string value (of each value of a list); throws a message. */
   check?: (value: string) => void;
+  /** An int flag whose value may be left out (`--jitter` alone): it then holds -1. */
+  optionalValue?: boolean;
   min?: number;
   max?: number;
 }
@@ -65,9 +68,18 @@ function parseFlags<C extends object>(args: string[], table: readonly FlagDef<C>
       out[def.key] = true;
       continue;
     }
+    if (def.optionalValue && eq < 0 && (args[i + 1] === undefined || args[i + 1]!.startsWith('--'))) {
+      out[def.key] = -1;
+      continue;
+    }
     const raw = eq >= 0 ? arg.slice(eq + 1) : args[++i];
     if (raw === undefined || raw === '') throw new UsageError(`--${name} needs a value`);
     if (def.kind === 'list') {
+      try {
+        def.check?.(raw);
+      } catch (e) {
+        throw new UsageError(`--${def.flag}: ${(e as Error).message}`);
+      }
       ((out[def.key] ??= []) as string[]).push(raw);
       continue;
     }
@@ -110,7 +122,7 @@ function convert<C>(def: FlagDef<C>, raw: string): ValueOf<FlagKind> {
 function flagHelp<C>(table: readonly FlagDef<C>[]): string {
   const rows = table.map((f) => {
     const arg = f.kind === 'boolean' ? ''
-      : f.arg ? ` <${f.arg}>`
+      : f.arg ? (f.optionalValue ? ` [${f.arg}]` : ` <${f.arg}>`)
         : f.kind === 'string' ? (f.choices ? ` <${f.choices.join('|')}>` : ' <name>')
           : f.kind === 'pairs' ? ' <key=value>' : f.kind === 'list' ? ' <dir>' : f.kind === 'seconds' ? ' <s>' : ' <n>';
     return [`--${f.flag}${arg}`, f.help] as const;
@@ -142,6 +154,9 @@ interface FirmwareStressCliConfig {
   clients: number;
   seed: number;
   profile: string;
+  link: string;
+  jitter: number;
+  stall: string[];
   json: boolean;
   quiet: boolean;
 }
@@ -155,6 +170,7 @@ const FIRMWARE_STRESS_FLAGS: readonly FlagDef<FirmwareStressCliConfig>[] = [
   { flag: 'clients', key: 'clients', kind: 'int', min: 1, max: 4094, help: `concurrent clients (default ${FIRMWARE_STRESS_DEFAULTS.clients}; 2 sockets more are kept for the liveness probe)` },
   { flag: 'seed', key: 'seed', kind: 'int', max: 0xffff_ffff, help: `schedule seed (default ${FIRMWARE_STRESS_DEFAULTS.seed})` },
   { flag: 'profile', key: 'profile', kind: 'string', choices: Object.keys(PROFILES), help: 'board profile (default esp32)' },
+  ...wifiFlags<FirmwareStressCliConfig>(),
   { flag: 'env', key: 'env', kind: 'string', help: 'PlatformIO environment (default: the project\'s default_envs)' },
   { flag: 'board', key: 'board', kind: 'string', choices: ['esp32', 'esp32s3', 'esp32c3'], help: 'board whose defines the build sets (default esp32)' },
   { flag: 'lib', key: 'lib', kind: 'list', help: 'a library folder, or a folder of libraries (repeatable)' },
@@ -163,7 +179,9 @@ const FIRMWARE_STRESS_FLAGS: readonly FlagDef<FirmwareStressCliConfig>[] = [
 ];
 
 export function formatFirmwareStress(r: FirmwareStressResult): string {
-  const lines = [`twincore stress ${r.firmware} (${r.variant}, seed ${r.seed}, ${r.clients} clients, ${r.durationMs / 1000} s): ${r.ok ? 'OK' : 'FAILED'}`];
+  const wifi = [r.link ? `link ${r.link.name ?? `${r.link.linkBandwidthKbps} kbit/s, ${r.link.linkRttMs} ms`}` : '', r.jitterSeed !== null ? `jitter ${r.jitterSeed}` : '',
+    r.stalls.run ? `${r.stalls.run} stalls` : ''].filter(Boolean).join(', ');
+  const lines = [`twincore stress ${r.firmware} (${r.variant}, seed ${r.seed}, ${r.clients} clients, ${r.durationMs / 1000} s${wifi ? `, ${wifi}` : ''}): ${r.ok ? 'OK' : 'FAILED'}`];
   const w = Math.max(...r.invariants.map((i) => i.name.length));
   for (const i of r.invariants) lines.push(`  ${i.ok ? 'ok  ' : 'FAIL'}  ${i.name.padEnd(w)}  ${i.detail}`);
   const s = r.stats.sessions;
@@ -183,6 +201,7 @@ async function firmwareStressCommand(dir: string, args: string[], io: CliIo): Pr
     project: dir, variant: (flags.target ?? FIRMWARE_STRESS_DEFAULTS.variant) as Variant, env: flags.env, board: flags.board as Board | undefined,
     lib: flags.lib, wsPaths: flags.ws, httpPaths: flags.http, messages: flags.message, durationMs: flags.durationMs,
     clients: flags.clients, seed: flags.seed, profile: flags.profile,
+    link: flags.link, jitter: jitterOption(flags.jitter), stalls: flags.stall?.map(parseStall),
   });
   if (!flags.quiet) {
     run.on('progress', (p) => {
@@ -225,12 +244,16 @@ interface ServeCliConfig {
   port: number;
   profile: string;
   firmwareConfig: Record<string, string>;
+  link: string;
+  jitter: number;
+  stall: string[];
 }
 
 const SERVE_FLAGS: readonly FlagDef<ServeCliConfig>[] = [
   { flag: 'port', key: 'port', kind: 'int', max: 65535, help: `port on 127.0.0.1 (default ${SERVE_DEFAULTS.port}; 0 picks one)` },
   { flag: 'profile', key: 'profile', kind: 'string', choices: Object.keys(PROFILES), help: `board profile (default ${SERVE_DEFAULTS.profile})` },
   { flag: 'config', key: 'firmwareConfig', kind: 'pairs', help: 'reference firmware config, repeatable (e.g. rate=10)' },
+  ...wifiFlags<ServeCliConfig>(false),
 ];
 
 /** `twincore serve DIR`: the user's firmware on the twin until Ctrl-C. */
@@ -242,6 +265,9 @@ interface FirmwareServeCliConfig {
   board: string;
   lib: string[];
   dataDir: string;
+  link: string;
+  jitter: number;
+  stall: string[];
 }
 
 const FIRMWARE_SERVE_FLAGS: readonly FlagDef<FirmwareServeCliConfig>[] = [
@@ -252,6 +278,7 @@ const FIRMWARE_SERVE_FLAGS: readonly FlagDef<FirmwareServeCliConfig>[] = [
   { flag: 'board', key: 'board', kind: 'string', choices: ['esp32', 'esp32s3', 'esp32c3'], help: 'board whose defines the build sets (default esp32)' },
   { flag: 'lib', key: 'lib', kind: 'list', help: 'a library folder, or a folder of libraries (repeatable)' },
   { flag: 'data-dir', key: 'dataDir', kind: 'string', arg: 'dir', help: 'the board\'s flash (LittleFS, SPIFFS, Preferences) as a host folder, kept (default: a temporary one)' },
+  ...wifiFlags<FirmwareServeCliConfig>(false),
 ];
 
 async function firmwareServeCommand(dir: string, args: string[], io: CliIo): Promise<number> {
@@ -268,7 +295,12 @@ async function firmwareServeCommand(dir: string, args: string[], io: CliIo): Pro
     if (e instanceof FirmwareProjectError) throw new UsageError(e.message);
     throw e;
   }
-  const profile = { ...PROFILES[flags.profile ?? 'esp32']!, hostPort: flags.port ?? SERVE_DEFAULTS.port };
+  let profile: Profile;
+  try {
+    profile = applyWifi({ ...PROFILES[flags.profile ?? 'esp32']!, hostPort: flags.port ?? SERVE_DEFAULTS.port }, 1, flags.link, jitterOption(flags.jitter));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const device = await ProcessDevice.start({
     firmwareExecutable: build.executable, sanitizer: variant, profile, maxSeconds: 86_400,
     ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
@@ -303,6 +335,9 @@ async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   if (flags.port !== undefined) options.port = flags.port;
   if (flags.profile !== undefined) options.profile = flags.profile;
   if (flags.firmwareConfig !== undefined) options.firmwareConfig = flags.firmwareConfig;
+  if (flags.link !== undefined) options.link = flags.link;
+  const jitter = jitterOption(flags.jitter);
+  if (jitter !== undefined) options.jitter = jitter;
   return serve(options);
 }
 

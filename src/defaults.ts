@@ -24,6 +24,18 @@ export interface Profile {
   heapBytes: number;
   /** Host port of the firmware's first listening port; 0 picks an ephemeral port. */
   hostPort: number;
+  /** The link model (README "Faults that make loopback behave like WiFi"): the shared air's
+   *  bandwidth in kbit/s (0: unlimited). All link knobs 0: loopback, no model. */
+  linkBandwidthKbps: number;
+  /** Round trip of the link: acks come this long after the bytes left, inbound bytes half of it late. */
+  linkRttMs: number;
+  /** Seeded extra delay 0..linkJitterMs on each ack (half of it on each arrival). */
+  linkJitterMs: number;
+  /** Seed of the link's jitter draws. */
+  linkSeed: number;
+  /** Scheduling jitter: 0 off, else the seed of seeded yields and short sleeps at the twin's lock
+   *  and callback points. */
+  schedJitterSeed: number;
 }
 
 /** twin::Profile{} exactly (native/host/twin.h), the reason for each number is written there. */
@@ -38,6 +50,11 @@ export const ESP32_PROFILE: Readonly<Profile> = Object.freeze({
   dualCore: true, // the default Arduino-ESP32 setup: async_tcp and loop on different cores
   heapBytes: 0, // unlimited unless a scenario sets a budget (~200 KB free with WiFi up)
   hostPort: 0, // ephemeral: tests and parallel runs never collide
+  linkBandwidthKbps: 0, // loopback: no link model unless asked (--link)
+  linkRttMs: 0,
+  linkJitterMs: 0,
+  linkSeed: 0,
+  schedJitterSeed: 0, // no scheduling jitter unless asked (--jitter)
 });
 
 /** The named boards. Each differs from esp32 only where the hardware does. */
@@ -62,7 +79,48 @@ export const PROFILE_LIMITS: Readonly<Record<Exclude<keyof Profile, 'name' | 'du
     ackTimeoutMs: [0, 3_600_000], // 0 disables the ack timeout, as in AsyncTCP
     heapBytes: [0, 0xffff_ffff], // uint32 in twin::Profile
     hostPort: [0, 65535],
+    linkBandwidthKbps: [0, 10_000_000], // up to 10 Gbit/s; 0 unlimited
+    linkRttMs: [0, 10_000],
+    linkJitterMs: [0, 10_000],
+    linkSeed: [0, 0xffff_ffff],
+    schedJitterSeed: [0, 0xffff_ffff],
   });
+
+/** A link: the link knobs of a Profile. */
+export interface LinkSpec {
+  linkBandwidthKbps: number;
+  linkRttMs: number;
+  linkJitterMs: number;
+}
+
+/** The named links (the same table as twin::namedLink in native/host/twin.cpp; a test checks them).
+ *  Sources:
+ *  - bandwidth: Espressif's ESP32 Wi-Fi throughput (iperf, TCP, "air in lab") is about 20 Mbit/s,
+ *    https://docs.espressif.com/projects/esp-idf/en/latest/esp32/api-guides/wifi.html (quoted at
+ *    https://esp32.com/search.php?author_id=21873&sr=posts); weak-wifi: a tenth of it, 2 Mbit/s, the
+ *    TCP throughput reported for an ESP32 on a poor link in https://github.com/espressif/esp-hosted-mcu/issues/112.
+ *  - round trip and jitter: ESP32 first-hop ping quantiles, https://blog.thexyzlab.studio/esp32-development-log-01-wi-fi-latenc/ :
+ *    next to the router median 13.3 ms, p90 23.6 ms (good-wifi: 13 ms + 0..10 ms); through a wall
+ *    median 16.2 ms, p90 42.6 ms, p99 114 ms (weak-wifi: 40 ms + 0..75 ms). */
+export const LINKS: Readonly<Record<string, Readonly<LinkSpec>>> = Object.freeze({
+  loopback: Object.freeze({ linkBandwidthKbps: 0, linkRttMs: 0, linkJitterMs: 0 }),
+  'good-wifi': Object.freeze({ linkBandwidthKbps: 20_000, linkRttMs: 13, linkJitterMs: 10 }),
+  'weak-wifi': Object.freeze({ linkBandwidthKbps: 2_000, linkRttMs: 40, linkJitterMs: 75 }),
+});
+
+/** Parses a --link value: a named link or `<kbps>:<rttMs>:<jitterMs>`; throws a message otherwise. */
+export function parseLink(value: string): LinkSpec {
+  const named = LINKS[value];
+  if (named) return { ...named };
+  const m = /^(\d+):(\d+):(\d+)$/.exec(value);
+  if (!m) throw new Error(`unknown link '${value}' (${Object.keys(LINKS).join(', ')}, or <kbps>:<rttMs>:<jitterMs>)`);
+  const spec: LinkSpec = { linkBandwidthKbps: Number(m[1]), linkRttMs: Number(m[2]), linkJitterMs: Number(m[3]) };
+  for (const [k, v] of Object.entries(spec)) {
+    const [lo, hi] = PROFILE_LIMITS[k as keyof LinkSpec];
+    if (v < lo || v > hi) throw new Error(`link ${k} must be ${lo}..${hi}, got ${v}`);
+  }
+  return spec;
+}
 
 /** Longest profile name / firmware name the addon accepts. */
 export const MAX_NAME_LENGTH = 64;

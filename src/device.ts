@@ -12,7 +12,7 @@ import { DeviceStartError, TwincoreRangeError, fromNative } from './errors.js';
 import { LogRing } from './log-ring.js';
 import { loadNative, type NativeDevice } from './native.js';
 import { checkInt, resolveDeviceOptions, type DeviceOptions } from './options.js';
-import { FAULT_KINDS, type Counters, type FaultKind, type LogEntry, type LogLevel } from './types.js';
+import { FAULT_KINDS, MAX_STALL_MS, STALL_TASKS, type Counters, type FaultKind, type LogEntry, type LogLevel, type StallTask } from './types.js';
 
 export type { DeviceOptions } from './options.js';
 
@@ -105,6 +105,20 @@ export class Device extends EventEmitter<DeviceEvents> {
     checkInt(count, 'count', 0, 1_000_000);
     try {
       this.#native.injectFault(kind, count);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  /** Stalls a device task: its next turn blocks `ms` milliseconds (no callbacks on async_tcp, no
+   *  loop() on the loop task), while data keeps arriving in the kernel. */
+  stall(task: StallTask, ms: number): void {
+    if (!STALL_TASKS.includes(task)) {
+      throw new TwincoreRangeError(`stall task must be one of ${STALL_TASKS.join(', ')}, got '${String(task)}'`);
+    }
+    checkInt(ms, 'ms', 1, MAX_STALL_MS);
+    try {
+      this.#native.stall(task, ms);
     } catch (e) {
       throw fromNative(e);
     }

@@ -3,15 +3,15 @@ export { Device, type DeviceEvents } from './device.js';
 export { ProcessDevice, SANITIZERS, deviceBinary, parseSanitizerReports, type ProcessDeviceOptions, type Sanitizer } from './process-device.js';
 export type { DeviceOptions, ProfileInput, ConfigInput } from './options.js';
 export {
-  DEVICE_DEFAULTS, ESP32_PROFILE, PROCESS_DEVICE_DEFAULTS, PROFILES, PROFILE_LIMITS, STRESS_DEFAULTS,
-  type Profile, type ProfileName,
+  DEVICE_DEFAULTS, ESP32_PROFILE, LINKS, PROCESS_DEVICE_DEFAULTS, PROFILES, PROFILE_LIMITS, STRESS_DEFAULTS, parseLink,
+  type LinkSpec, type Profile, type ProfileName,
 } from './defaults.js';
 export {
   DeviceStartError, DeviceStoppedError, FirmwareConfigError, FirmwareUnknownError, NativeLoadError, ProcessDeviceError,
   SanitizerReportError, TwincoreError, TwincoreRangeError, TwincoreTypeError, UnsupportedError, UsageError, isTwincoreError,
   type TwincoreErrorCode,
 } from './errors.js';
-export { COUNTER_NAMES, FAULT_KINDS, type Counters, type DeviceCounters, type FaultKind, type LogEntry, type LogLevel, type StopReport } from './types.js';
+export { COUNTER_NAMES, FAULT_KINDS, MAX_STALL_MS, STALL_TASKS, type StallTask, type Counters, type DeviceCounters, type FaultKind, type LogEntry, type LogLevel, type StopReport } from './types.js';
 // The stress harness: scenarios as data, targets, the oracle, the report.
 export {
   runStress, startStress, StressRun, resolveStressOptions, metricValues,
@@ -33,6 +33,9 @@ export {
   type Invariant, type OracleInput, type SeqRanges, type ServerCounts, type SessionTrace, type Violation,
 } from './harness/oracle.js';
 export { WS_STRESS_DEFAULTS } from './harness/defaults.js';
+export {
+  applyWifi, parseStall, stallTimes, wifiSettings, type JitterInput, type LinkInput, type StallSpec, type WifiSettings,
+} from './harness/wifi-faults.js';
 export { fetchStats, type RefStats } from './harness/stats-client.js';
 export {
   runEchoChurn, startEchoChurn, EchoChurnRun, type EchoChurnOptions, type EchoChurnProgress, type EchoChurnResult, type EchoChurnStats,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { Profile } from './defaults.js';
 import { NativeLoadError } from './errors.js';
-import type { Counters, FaultKind, LogLevel } from './types.js';
+import type { Counters, FaultKind, LogLevel, StallTask } from './types.js';
 
 export interface NativeDeviceOptions {
   firmware: string;
@@ -22,6 +22,8 @@ export interface NativeDevice {
   stop(): Promise<void>;
   counters(): Counters;
   injectFault(kind: FaultKind, count: number): void;
+  /** That task's next turn blocks ms (1..60000) milliseconds (twin::stallTask). */
+  stall(task: StallTask, ms: number): void;
   readonly running: boolean;
 }
 

@@ -22,7 +22,7 @@ import { LogRing } from './log-ring.js';
 import { packageRoot } from './native.js';
 import { checkInt, optInt, resolveDeviceOptions, type DeviceOptions } from './options.js';
 import { within } from './time.js';
-import type { DeviceCounters, FaultKind, LogEntry, StopReport } from './types.js';
+import { MAX_STALL_MS, STALL_TASKS, type DeviceCounters, type FaultKind, type LogEntry, type StallTask, type StopReport } from './types.js';
 
 /** The device build: 'plain' (no sanitizer), AddressSanitizer+UBSan+LSan, or ThreadSanitizer. */
 export type Sanitizer = 'plain' | 'asan' | 'tsan';
@@ -101,6 +101,8 @@ export function profileArgs(profile: Profile): string[] {
     ['hostPort', '--port'], ['maxConnections', '--max-connections'], ['sendWindow', '--send-window'],
     ['recvWindow', '--recv-window'], ['mss', '--mss'], ['pollIntervalMs', '--poll-ms'],
     ['ackTimeoutMs', '--ack-timeout-ms'], ['heapBytes', '--heap-bytes'],
+    ['linkBandwidthKbps', '--link-kbps'], ['linkRttMs', '--link-rtt-ms'], ['linkJitterMs', '--link-jitter-ms'],
+    ['linkSeed', '--link-seed'], ['schedJitterSeed', '--sched-jitter-seed'],
   ];
   for (const [key, flag] of flags) if (profile[key] !== base[key]) args.push(flag, String(profile[key]));
   if (profile.dualCore !== base.dualCore) args.push('--dual-core', profile.dualCore ? '1' : '0');
@@ -333,6 +335,14 @@ export class ProcessDevice extends EventEmitter<DeviceEvents> {
     if (!FAULT_COMMAND[kind]) throw new TwincoreRangeError(`unknown fault kind '${String(kind)}'`);
     checkInt(count, 'count', 0, 1_000_000);
     void this.request(`fault ${FAULT_COMMAND[kind]} ${count}`).catch(() => undefined);
+  }
+
+  /** Stalls a device task (control channel `fault stallAsyncTcp|stallLoop MS`): its next turn
+   *  blocks `ms` milliseconds. Resolves once the device accepted it. */
+  async stall(task: StallTask, ms: number): Promise<void> {
+    if (!STALL_TASKS.includes(task)) throw new TwincoreRangeError(`stall task must be one of ${STALL_TASKS.join(', ')}, got '${String(task)}'`);
+    checkInt(ms, 'ms', 1, MAX_STALL_MS);
+    await this.request(`fault ${task === 'loop' ? 'stallLoop' : 'stallAsyncTcp'} ${ms}`);
   }
 
   /** The device's counters now, over the control channel. */

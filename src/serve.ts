@@ -15,6 +15,7 @@
 import { Device } from './device.js';
 import { DeviceStartError, TwincoreRangeError, TwincoreTypeError } from './errors.js';
 import { checkInt, resolveProfile } from './options.js';
+import { applyWifi, wifiSettings, type JitterInput, type LinkInput } from './harness/wifi-faults.js';
 
 /** The defaults of serve(), each with its reason. */
 export const SERVE_DEFAULTS = Object.freeze({
@@ -33,6 +34,10 @@ export interface ServeOptions {
   profile?: string;
   /** Reference firmware config (firmware/host/registry.cpp: maxMessage, maxClients, rate, ...). */
   firmwareConfig?: Record<string, string>;
+  /** The link model (a named link, `<kbps>:<rttMs>:<jitterMs>`, or the knobs): feel a WiFi link in the browser. */
+  link?: LinkInput;
+  /** Scheduling jitter: true (a fixed seed, 1) or a seed. */
+  jitter?: JitterInput;
   /** Aborting it stops the device; serve() then resolves 0. */
   signal?: AbortSignal;
   /** Called once the device is up, with the dashboard URL. */
@@ -46,7 +51,8 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
   const port = options.port === undefined ? SERVE_DEFAULTS.port : checkInt(options.port, 'options.port', 0, 65535);
   const profileName = options.profile ?? SERVE_DEFAULTS.profile;
   if (typeof profileName !== 'string') throw new TwincoreTypeError('options.profile must be a profile name');
-  const base = resolveProfile(profileName); // throws TwincoreRangeError for an unknown name
+  // throws TwincoreRangeError for an unknown name or link
+  const base = applyWifi(resolveProfile(profileName), 1, options.link, options.jitter);
   const print = options.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const { signal } = options;
 
@@ -94,7 +100,10 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
       if (level === 'warn' || level === 'error') print(`device ${level}: ${line}`);
     });
     const url = device.httpUrl;
-    print(`twincore: reference firmware on the simulated ${base.name} — open ${url}`);
+    const wifi = wifiSettings(base);
+    const wifiNote = [wifi.link ? `link ${wifi.link.name ?? 'custom'} (${wifi.link.linkBandwidthKbps} kbit/s, ${wifi.link.linkRttMs} ms + 0..${wifi.link.linkJitterMs} ms)` : '',
+      wifi.jitterSeed !== null ? `scheduling jitter (seed ${wifi.jitterSeed})` : ''].filter(Boolean).join(', ');
+    print(`twincore: reference firmware on the simulated ${base.name}${wifiNote ? ` over a ${wifiNote}` : ''} — open ${url}`);
     print(`twincore: WebSocket ${device.url}, counters ${url}stats; Ctrl-C to stop`);
     options.onReady?.(url);
 

@@ -47,6 +47,13 @@ export interface LogEntry {
 export type FaultKind = 'accept' | 'alloc' | 'listen';
 export const FAULT_KINDS: readonly FaultKind[] = ['accept', 'alloc', 'listen'];
 
+/** A device task a stall fault blocks (a long flash write, a blocking sensor read): async_tcp
+ *  delivers no callback, the loop task runs no loop(), for the stall's milliseconds. */
+export type StallTask = 'async_tcp' | 'loop';
+export const STALL_TASKS: readonly StallTask[] = ['async_tcp', 'loop'];
+/** Longest stall (ms), the twin's limit (twin::stallTask). */
+export const MAX_STALL_MS = 60_000;
+
 /** What a stopped device reports, whichever target ran it. */
 export interface StopReport {
   /** Process exit code; 0 for the in-process device. */

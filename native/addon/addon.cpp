@@ -8,6 +8,7 @@
 //   device.stop(): Promise<void>       idempotent; the same promise every time
 //   device.counters(): object          every twin::Counters field + logDropped + logLines
 //   device.injectFault(kind, count)    kind 'accept' | 'alloc' | 'listen'
+//   device.stall(task, ms)             task 'async_tcp' | 'loop': that task's next turn blocks ms
 //   device.running: boolean
 //   firmwareNames(): string[]          defaultProfile(): object (twin::Profile{} as JS)
 // Errors thrown carry a stable `code` (TC_INVALID_OPTION, TC_FIRMWARE_UNKNOWN, ...), the same
@@ -93,6 +94,11 @@ twin::Profile toProfile(Napi::Env env, Napi::Value v) {
   prof.dualCore = requireBool(env, o.Get("dualCore"), p + "dualCore");
   prof.heapBytes = uint32_t(knob("heapBytes", twin::limits::heapBytes));
   prof.hostPort = uint16_t(knob("hostPort", twin::limits::hostPort));
+  prof.linkBandwidthKbps = uint32_t(knob("linkBandwidthKbps", twin::limits::linkBandwidthKbps));
+  prof.linkRttMs = uint32_t(knob("linkRttMs", twin::limits::linkRttMs));
+  prof.linkJitterMs = uint32_t(knob("linkJitterMs", twin::limits::linkJitterMs));
+  prof.linkSeed = uint32_t(knob("linkSeed", twin::limits::linkSeed));
+  prof.schedJitterSeed = uint32_t(knob("schedJitterSeed", twin::limits::schedJitterSeed));
   return prof;
 }
 
@@ -206,6 +212,7 @@ class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
                         InstanceMethod<&NativeDevice::Stop>("stop"),
                         InstanceMethod<&NativeDevice::Counters>("counters"),
                         InstanceMethod<&NativeDevice::InjectFault>("injectFault"),
+                        InstanceMethod<&NativeDevice::Stall>("stall"),
                         InstanceAccessor<&NativeDevice::Running>("running")});
   }
 
@@ -376,6 +383,19 @@ class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
     }
   }
 
+  // stall(task, ms): task 'async_tcp' | 'loop'; that task's next turn blocks ms (twin::stallTask).
+  void Stall(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsString()) badType(env, "task", "a string ('async_tcp' | 'loop')");
+    std::string task = info[0].As<Napi::String>().Utf8Value();
+    uint32_t ms = uint32_t(requireInt(env, info[1], "ms", 1, 60000));
+    if (task != "async_tcp" && task != "loop") {
+      throwCoded(env, ErrKind::Range, "TC_INVALID_OPTION", "task must be 'async_tcp' or 'loop', not '" + task + "'");
+    }
+    if (state_ != State::Running) throwCoded(env, ErrKind::Error, "TC_DEVICE_STOPPED", "stall on a device that is not running");
+    twin::stallTask(device_.get(), task == "loop" ? twin::StallTask::Loop : twin::StallTask::AsyncTcp, ms);
+  }
+
   Napi::Value Running(const Napi::CallbackInfo& info) {
     return Napi::Boolean::New(info.Env(), state_ == State::Running);
   }
@@ -479,6 +499,11 @@ Napi::Value DefaultProfile(const Napi::CallbackInfo& info) {
   o.Set("dualCore", p.dualCore);
   o.Set("heapBytes", double(p.heapBytes));
   o.Set("hostPort", double(p.hostPort));
+  o.Set("linkBandwidthKbps", double(p.linkBandwidthKbps));
+  o.Set("linkRttMs", double(p.linkRttMs));
+  o.Set("linkJitterMs", double(p.linkJitterMs));
+  o.Set("linkSeed", double(p.linkSeed));
+  o.Set("schedJitterSeed", double(p.schedJitterSeed));
   return o;
 }
 

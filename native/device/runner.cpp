@@ -127,7 +127,18 @@ void controlMain(Device* dev) {
       uint64_t n = 0;
       if (args.size() != 2 || !parseNum(args[1], 0, 1000000, &n)) {
         ok = false;
-        error = "usage: fault failAccepts|failAllocs|failListen N";
+        error = "usage: fault failAccepts|failAllocs|failListen N | fault stallAsyncTcp|stallLoop MS";
+      } else if (args[0] == "stallAsyncTcp" || args[0] == "stallLoop") {
+        // A stalled task: its next turn blocks MS ms (twin::stallTask).
+        if (n < 1 || n > 60000) {
+          ok = false;
+          error = args[0] + " takes 1..60000 ms, got " + args[1];
+        } else if (!stallTask(dev, args[0] == "stallLoop" ? StallTask::Loop : StallTask::AsyncTcp, uint32_t(n))) {
+          ok = false;
+          error = "the device is not running";
+        } else {
+          fields = "\"stallMs\":" + std::to_string(n);
+        }
       } else if (args[0] == "failAccepts") {
         dev->faults().failAccepts = int32_t(n);
       } else if (args[0] == "failAllocs") {
@@ -136,7 +147,7 @@ void controlMain(Device* dev) {
         dev->faults().failListen = int32_t(n);
       } else {
         ok = false;
-        error = "unknown fault '" + args[0] + "' (failAccepts, failAllocs, failListen)";
+        error = "unknown fault '" + args[0] + "' (failAccepts, failAllocs, failListen, stallAsyncTcp, stallLoop)";
       }
     } else if (cmd == "wifi") {
       // The WiFi fault: drop (every connection reset, events fired, new connections refused) and restore.
@@ -247,7 +258,9 @@ int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup
       ownDataDir = true;
     } else if (a == "--max-connections" || a == "--send-window" || a == "--recv-window" || a == "--mss" ||
                a == "--poll-ms" || a == "--ack-timeout-ms" || a == "--heap-bytes" || a == "--dual-core" ||
-               a == "--port" || a == "--data-dir" || a == "--max-seconds" || a == "--boot") {
+               a == "--port" || a == "--data-dir" || a == "--max-seconds" || a == "--boot" || a == "--link" ||
+               a == "--link-kbps" || a == "--link-rtt-ms" || a == "--link-jitter-ms" || a == "--link-seed" ||
+               a == "--sched-jitter-seed") {
       knobs[a] = value();
     } else {
       rest.push_back(a);
@@ -270,6 +283,14 @@ int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup
   knob("--poll-ms", limits::pollIntervalMs, &profile.pollIntervalMs);
   knob("--ack-timeout-ms", limits::ackTimeoutMs, &profile.ackTimeoutMs);
   knob("--heap-bytes", limits::heapBytes, &profile.heapBytes);
+  // The link: a named one (--link), then each knob over it.
+  if (knobs.count("--link") && !namedLink(knobs["--link"], &profile))
+    usage(usageLine, "unknown link '" + knobs["--link"] + "' (loopback, good-wifi, weak-wifi)");
+  knob("--link-kbps", limits::linkBandwidthKbps, &profile.linkBandwidthKbps);
+  knob("--link-rtt-ms", limits::linkRttMs, &profile.linkRttMs);
+  knob("--link-jitter-ms", limits::linkJitterMs, &profile.linkJitterMs);
+  knob("--link-seed", limits::linkSeed, &profile.linkSeed);
+  knob("--sched-jitter-seed", limits::schedJitterSeed, &profile.schedJitterSeed);
   uint32_t port = 0, dual = profile.dualCore ? 1 : 0, secs = 0, bootN = 1;
   knob("--port", limits::hostPort, &port);
   knob("--dual-core", Range{0, 1}, &dual);
@@ -341,7 +362,11 @@ int run(int argc, char** argv, const char* usageLine, const FirmwareSetup& setup
     std::string list;
     for (uint16_t p : ports) list += (list.empty() ? "" : ",") + std::to_string(p);
     emit("TWINCORE_DEVICE_READY {\"ports\":[" + list + "],\"pid\":" + std::to_string(getpid()) +
-         ",\"boot\":" + std::to_string(boot) + ",\"profile\":" + jsonString(profile.name) + "}");
+         ",\"boot\":" + std::to_string(boot) + ",\"profile\":" + jsonString(profile.name) +
+         ",\"link\":{\"kbps\":" + std::to_string(profile.linkBandwidthKbps) + ",\"rttMs\":" +
+         std::to_string(profile.linkRttMs) + ",\"jitterMs\":" + std::to_string(profile.linkJitterMs) +
+         ",\"seed\":" + std::to_string(profile.linkSeed) + "},\"schedJitterSeed\":" +
+         std::to_string(profile.schedJitterSeed) + "}");
   }
   std::thread(controlMain, &device).detach();
 

@@ -9,10 +9,15 @@
 //   firmware's first listening port) --data-dir DIR (the board's flash; default a temporary folder
 //   removed at exit, kept across ESP.restart()) --max-seconds N (a safety net: the device stops by
 //   itself; the exit line then says "maxSeconds")
+//   --link loopback|good-wifi|weak-wifi  a named link; then --link-kbps N --link-rtt-ms N
+//   --link-jitter-ms N --link-seed N override its knobs (twin::Profile: the link model)
+//   --sched-jitter-seed N   scheduling jitter with this seed (0: off)
 // plus the firmware's own flags (built-in: --firmware NAME --config key=value).
 //
 // Protocol (stdout, one line each; everything else the process writes goes to stderr):
-//   TWINCORE_DEVICE_READY {"ports":[...],"pid":N,"boot":N,"profile":"esp32"}  setup() returned
+//   TWINCORE_DEVICE_READY {"ports":[...],"pid":N,"boot":N,"profile":"esp32",
+//                          "link":{"kbps":N,"rttMs":N,"jitterMs":N,"seed":N},"schedJitterSeed":N}
+//                                               setup() returned
 //   LOG <line>                                  a device log line (Serial, the twin, the firmware)
 //   TWINCORE_REPLY {"id":N,...}                 the answer to a control command
 //   TWINCORE_DEVICE_RESTART {"reason":"ESP.restart"}  the firmware restarts: the process re-executes
@@ -20,6 +25,7 @@
 //   TWINCORE_DEVICE_EXIT {"reason":...,"counters":{...}}  after the device stopped
 // Control channel (stdin, one command a line, answered by one TWINCORE_REPLY with the same id):
 //   <id> counters | <id> fault failAccepts|failAllocs|failListen N | <id> stop
+//   <id> fault stallAsyncTcp|stallLoop MS  that task's next turn blocks MS (1..60000) ms
 //   <id> wifi drop|restore|status       the WiFi fault (twin_wifi.h)
 //   <id> pin N | pin N 0|1 | pin N analog V   read a GPIO, or drive an input (twin_pins.h)
 //   (plus whatever registerControl() added). End of stdin stops the device: the harness

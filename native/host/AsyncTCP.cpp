@@ -26,7 +26,8 @@
 
 namespace twin {
 
-using Lock = std::lock_guard<std::mutex>;
+// Every lock the twin takes here is a scheduling jitter point (twin_internal.h JitterLock).
+using Lock = JitterLock;
 
 namespace {
 // Segments one writev hands the kernel at most (Linux's IOV_MAX is 1024).
@@ -166,15 +167,18 @@ static void consumeOut(Conn* c, size_t n) {
 // Writes c's out stage with as few system calls as the kernel allows (a writev of up to kMaxIov
 // segments per call, until it would block). async_tcp only, without the lock. The bytes written,
 // or a negative libuv error.
-static long writeOut(Conn* c) {
+static long writeOut(Conn* c, size_t limit = SIZE_MAX) {
   long total = 0;
-  while (c->outBytes > 0) {
+  while (c->outBytes > 0 && size_t(total) < limit) {
     uv_buf_t bufs[kMaxIov];
     unsigned n = 0;
-    for (size_t i = c->outHead; i < c->outSegs.size() && n < kMaxIov; ++i) {
+    size_t room = limit - size_t(total);
+    for (size_t i = c->outHead; i < c->outSegs.size() && n < kMaxIov && room > 0; ++i) {
       const Conn::Seg& g = c->outSegs[i];
       const uint8_t* p = (g.ext ? g.ext : c->outBuf.data()) + g.off;
-      bufs[n++] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(p)), g.len);
+      uint32_t len = g.len < room ? g.len : uint32_t(room);
+      room -= len;
+      bufs[n++] = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(p)), len);
     }
     int w = uv_try_write(reinterpret_cast<uv_stream_t*>(&c->handle), bufs, n);
     c->dev->writeCalls.fetch_add(1, std::memory_order_relaxed);
@@ -198,7 +202,9 @@ static void stageOut(Conn* c) {
   c->outCapacity = c->outBuf.capacity();
 }
 
-long Device::Impl::transmit(Conn* c, bool* failed) {
+long Device::Impl::transmit(Conn* c, bool* failed) { return transmit(c, failed, SIZE_MAX); }
+
+long Device::Impl::transmit(Conn* c, bool* failed, size_t limit) {
   {
     Lock lk(net);
     stageOut(c);
@@ -206,7 +212,8 @@ long Device::Impl::transmit(Conn* c, bool* failed) {
   }
   long total = 0;
   for (;;) {
-    long w = writeOut(c);  // the lock is free meanwhile: add() fills the pending stage
+    if (size_t(total) >= limit) return total;
+    long w = writeOut(c, limit - size_t(total));  // the lock is free meanwhile: add() fills the pending stage
     Lock lk(net);
     if (w < 0) {
       c->writeFailed = true;
@@ -228,6 +235,10 @@ long Device::Impl::transmit(Conn* c, bool* failed) {
 // reported here on async_tcp, never from add()/send().
 void Device::Impl::flush(Conn* c) {
   if (c->handleClosing) return;
+  if (linkOn) {
+    linkTick();  // the link model decides when bytes go out
+    return;
+  }
   bool failed = false;
   transmit(c, &failed);
   if (failed) {
@@ -260,6 +271,17 @@ void Device::Impl::flushDirty() {
   // Three phases, so the lock is taken twice per turn, not per connection (the loop task adds
   // to other connections meanwhile): stage every dirty connection's pending bytes under the lock,
   // write each without it, account for all under it.
+  if (linkOn) {
+    // The link model: bytes leave at the air's pace (linkTick), not at the end of the turn.
+    {
+      Lock lk(net);
+      if (dirty.empty()) return;
+      for (Conn* c : dirty) c->dirty = false;
+      dirty.clear();
+    }
+    linkTick();
+    return;
+  }
   std::vector<Conn*>& list = dirtySpare;
   {
     Lock lk(net);
@@ -503,18 +525,32 @@ static void allocCb(uv_handle_t* h, size_t suggested, uv_buf_t* buf) {
   uint32_t room;
   {
     Lock lk(d->net);
-    room = d->profile.recvWindow > c->rxUnacked ? d->profile.recvWindow - c->rxUnacked : 0;
+    uint64_t held = uint64_t(c->rxUnacked) + c->linkRxBytes;  // linkRxBytes: 0 without the link model
+    room = d->profile.recvWindow > held ? uint32_t(d->profile.recvWindow - held) : 0;
   }
   if (room == 0) room = 1;  // libuv needs a buffer; reading stops right after
   size_t n = room < d->readBuf.size() ? room : d->readBuf.size();
   *buf = uv_buf_init(reinterpret_cast<char*>(d->readBuf.data()), unsigned(n));
 }
 
+// What a read brought (data, the peer's FIN, an error), delivered to the firmware (async_tcp).
+static void dispatchRead(Conn* c, ssize_t nread, uint8_t* data);
+
 static void readCb(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   CpuScope cpuScope;
   Conn* c = static_cast<Conn*>(s->data);
   Device::Impl* d = c->dev;
   if (nread == 0) return;
+  if (d->linkOn) {
+    d->linkQueueRead(c, nread, reinterpret_cast<const uint8_t*>(buf->base));
+    return;
+  }
+  dispatchRead(c, nread, reinterpret_cast<uint8_t*>(buf->base));
+}
+
+static void dispatchRead(Conn* c, ssize_t nread, uint8_t* data) {
+  Device::Impl* d = c->dev;
+  uv_stream_t* s = reinterpret_cast<uv_stream_t*>(&c->handle);
   d->kickLoop();  // the firmware may act on this in loop()
   if (nread == UV_EOF) {
     // Remote FIN: AsyncTCP's _fin closes our side, running onDisconnect here on async_tcp.
@@ -547,7 +583,7 @@ static void readCb(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
       client = c->client;
     }
     if (!client) break;  // closed meanwhile: the rest is dropped, as lwIP drops it
-    Access::recv(client, reinterpret_cast<uint8_t*>(buf->base) + off, n);
+    Access::recv(client, data + off, n);
     off += n;
     if (c->handleClosing) break;
   }
@@ -555,7 +591,7 @@ static void readCb(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   bool stop = false;
   {
     Lock lk(d->net);
-    stop = c->rxUnacked >= d->profile.recvWindow;
+    stop = uint64_t(c->rxUnacked) + c->linkRxBytes >= d->profile.recvWindow;
   }
   if (stop && c->reading && !c->handleClosing) {
     uv_read_stop(s);
@@ -564,8 +600,236 @@ static void readCb(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
 }
 
 void Device::Impl::startReading(Conn* c) {
-  if (c->reading || c->handleClosing) return;
+  if (c->reading || c->handleClosing || c->linkRxEnded) return;
   if (uv_read_start(reinterpret_cast<uv_stream_t*>(&c->handle), allocCb, readCb) == 0) c->reading = true;
+}
+
+// ---- the link model (Profile::linkModel(); twin.h Profile explains the model) ----
+//
+// Outbound: what add()/send() queued stays in the connection's pending stage (space() counts it)
+// until the air carries it: linkTick() gives the air to the connections in turn, one MSS each,
+// at the link's bandwidth, scheduling each chunk's arrival at the peer (a one-way delay after it
+// left, when it is handed to the kernel) and its acknowledgement (a round trip + jitter after it
+// left). onAck credits a chunk once its acknowledgement is due AND the peer's kernel has taken
+// it (SIOCOUTQ), so a slow reader still holds the window. Inbound: readCb queues what it read
+// (linkQueueRead), delivered a one-way delay (+ jitter) later, after its air time; the queued
+// bytes count against the receive window. A graceful close writes what is left at once.
+
+namespace {
+uint64_t linkDraw(uint64_t& x) {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+// The air is scheduled this far ahead of now (us): a tick carries about one ms of bytes.
+constexpr uint64_t kAirHorizonUs = 1000;
+// A due acknowledgement the peer's kernel has not confirmed yet is checked again this much later.
+constexpr uint64_t kLinkKernelRetryUs = 2000;
+}  // namespace
+
+uint32_t Device::Impl::linkJitterUs() {
+  if (profile.linkJitterMs == 0) return 0;
+  return uint32_t(linkDraw(linkRng) % (uint64_t(profile.linkJitterMs) * 1000 + 1));
+}
+
+void Device::Impl::armLinkTimer(uint64_t dueUs) {
+  if (netStopping) return;
+  uint64_t nowUs = uptimeUs();
+  uint64_t delay = dueUs > nowUs ? (dueUs - nowUs + 999) / 1000 : 0;
+  uint64_t due = uv_now(&loop) + delay;
+  if (linkTimerDue != 0 && linkTimerDue <= due) return;
+  linkTimerDue = due;
+  uv_timer_start(&linkTimer, [](uv_timer_t* t) {
+    CpuScope cpuScope;
+    auto* d = static_cast<Impl*>(t->loop->data);
+    d->linkTimerDue = 0;
+    d->linkTick();
+  }, delay, 0);
+}
+
+void Device::Impl::linkQueueRead(Conn* c, ssize_t nread, const uint8_t* data) {
+  if (c->linkRxEnded || c->handleClosing) return;
+  uint64_t now = uptimeUs();
+  const uint64_t owdUs = uint64_t(profile.linkRttMs) * 500;
+  Conn::LinkRx item;
+  item.event = nread;
+  uint64_t at;
+  if (nread > 0) {
+    item.bytes.assign(data, data + nread);
+    uint64_t tx = profile.linkBandwidthKbps ? uint64_t(nread) * 8000 / profile.linkBandwidthKbps : 0;
+    uint64_t start = airFreeUs > now ? airFreeUs : now;
+    airFreeUs = start + tx;
+    at = start + tx + owdUs + linkJitterUs() / 2;
+    c->linkRxBytes += uint32_t(nread);  // counted in bytesIn when delivered
+  } else {
+    at = now + owdUs;  // the FIN or the error follows the data before it
+    c->linkRxEnded = true;
+  }
+  if (at < c->linkLastRxUs) at = c->linkLastRxUs;
+  c->linkLastRxUs = at;
+  item.deliverAtUs = at;
+  c->linkRx.push_back(std::move(item));
+  bool full;
+  {
+    Lock lk(net);
+    full = uint64_t(c->rxUnacked) + c->linkRxBytes >= profile.recvWindow;
+  }
+  if ((full || c->linkRxEnded) && c->reading) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->handle));
+    c->reading = false;
+  }
+  armLinkTimer(at);
+}
+
+void Device::Impl::linkTick() {
+  if (netStopping) return;
+  const uint64_t now = uptimeUs();
+  const uint64_t owdUs = uint64_t(profile.linkRttMs) * 500;
+  const uint64_t rttUs = uint64_t(profile.linkRttMs) * 1000;
+  const uint32_t kbps = profile.linkBandwidthKbps;
+  const uint32_t mss = profile.mss ? profile.mss : 1436;
+  uint64_t next = UINT64_MAX;
+  auto due = [&](uint64_t t) {
+    if (t < next) next = t;
+  };
+
+  // 1. The air, in turns: one MSS per connection per round while it is free within the horizon.
+  std::vector<std::pair<Conn*, uint64_t>> waiting;  // connections with bytes not yet on the air
+  for (size_t i = 0; i < conns.size(); ++i) {
+    Conn* c = conns[i];
+    if (c->handleClosing) continue;
+    uint64_t queued;
+    {
+      Lock lk(net);
+      if (c->state != Conn::State::Open && c->state != Conn::State::Connecting) continue;
+      queued = c->linkWritten + c->pendingBytes;
+    }
+    if (queued > c->linkSent) waiting.emplace_back(c, queued - c->linkSent);
+  }
+  bool airFull = false;
+  while (!waiting.empty() && !airFull) {
+    size_t kept = 0;
+    for (size_t i = 0; i < waiting.size(); ++i) {
+      Conn* c = waiting[i].first;
+      uint64_t& left = waiting[i].second;
+      uint64_t start = airFreeUs > now ? airFreeUs : now;
+      if (start > now + kAirHorizonUs) {
+        airFull = true;
+        break;
+      }
+      uint64_t n = left < mss ? left : mss;
+      uint64_t tx = kbps ? n * 8000 / kbps : 0;
+      airFreeUs = start + tx;
+      uint64_t j = linkJitterUs();
+      uint64_t writeAt = start + tx + owdUs + j / 2;
+      uint64_t ackAt = start + tx + rttUs + j;
+      if (writeAt < c->linkLastWriteUs) writeAt = c->linkLastWriteUs;
+      if (ackAt < c->linkLastAckUs) ackAt = c->linkLastAckUs;
+      c->linkLastWriteUs = writeAt;
+      c->linkLastAckUs = ackAt;
+      c->linkSent += n;
+      c->linkTx.push_back(Conn::LinkChunk{c->linkSent, writeAt, ackAt});
+      left -= n;
+      if (left > 0) waiting[kept++] = waiting[i];
+    }
+    if (!airFull) waiting.resize(kept);
+  }
+  if (!waiting.empty()) due(airFreeUs > kAirHorizonUs ? airFreeUs - kAirHorizonUs : airFreeUs);
+
+  // 2. Per connection: hand what reached the peer to the kernel, credit the acknowledgements that
+  //    are due, deliver the inbound bytes that are due. By index: callbacks may open connections
+  //    (appended) or close them (their Conns stay until their close callbacks, a later turn).
+  for (size_t i = 0; i < conns.size(); ++i) {
+    Conn* c = conns[i];
+    if (c->handleClosing) continue;
+    if (!c->linkTx.empty()) {
+      uint64_t releasable = c->linkWritten;
+      for (const Conn::LinkChunk& k : c->linkTx) {
+        if (k.writeAtUs > now) break;
+        releasable = k.end;
+      }
+      if (releasable > c->linkWritten) {
+        bool failed = false;
+        long w = transmit(c, &failed, size_t(releasable - c->linkWritten));
+        if (w > 0) c->linkWritten += uint64_t(w);
+        if (failed) {
+          uint64_t id = c->id;
+          postNet([this, id] {
+            if (Conn* fc = findConn(id)) connFailed(fc, ERR_RST);
+          });
+          continue;
+        }
+        if (c->linkWritten < releasable) due(now + 1000);  // the kernel is full: try again
+      }
+      uint64_t ackable = c->linkAcked;
+      for (const Conn::LinkChunk& k : c->linkTx) {
+        if (k.ackAtUs > now) break;
+        ackable = k.end;
+      }
+      if (ackable > c->linkWritten) ackable = c->linkWritten;
+      if (ackable > c->linkAcked) {
+        long q = unackedInKernel(c);
+        ackQueries.fetch_add(1, std::memory_order_relaxed);
+        uint64_t kernelAcked = c->linkWritten - (q < 0 ? 0 : uint64_t(q) > c->linkWritten ? c->linkWritten : uint64_t(q));
+        if (ackable > kernelAcked) {
+          ackable = kernelAcked;
+          due(now + kLinkKernelRetryUs);  // the peer has not taken it all yet
+        }
+      }
+      if (ackable > c->linkAcked) {
+        uint32_t acked = uint32_t(ackable - c->linkAcked);
+        c->linkAcked = ackable;
+        while (!c->linkTx.empty() && c->linkTx.front().end <= c->linkAcked) c->linkTx.pop_front();
+        AsyncClient* client;
+        {
+          Lock lk(net);
+          c->inflight = c->inflight > acked ? c->inflight - acked : 0;
+          c->starved = false;
+          client = c->client;
+        }
+        if (client) {
+          counters.acks++;
+          Access::sent(client, acked);
+        }
+        if (c->handleClosing) continue;
+      }
+      for (const Conn::LinkChunk& k : c->linkTx) {
+        if (k.end > c->linkWritten) {
+          due(k.writeAtUs);
+          break;
+        }
+      }
+      for (const Conn::LinkChunk& k : c->linkTx) {
+        if (k.end > c->linkAcked) {
+          if (k.ackAtUs > now) due(k.ackAtUs);
+          break;
+        }
+      }
+    }
+    while (!c->linkRx.empty() && !c->handleClosing) {
+      if (c->linkRx.front().deliverAtUs > now) {
+        due(c->linkRx.front().deliverAtUs);
+        break;
+      }
+      Conn::LinkRx item = std::move(c->linkRx.front());
+      c->linkRx.pop_front();
+      if (item.event > 0) {
+        c->linkRxBytes -= uint32_t(item.event);
+        dispatchRead(c, item.event, item.bytes.data());
+        if (c->handleClosing) break;
+        bool room;
+        {
+          Lock lk(net);
+          room = uint64_t(c->rxUnacked) + c->linkRxBytes < profile.recvWindow;
+        }
+        if (room) startReading(c);
+      } else {
+        dispatchRead(c, item.event, nullptr);
+      }
+    }
+  }
+  if (next != UINT64_MAX) armLinkTimer(next);
 }
 
 // A network error: detach the client, then (like AsyncTCP's _error) run onError and
@@ -694,7 +958,9 @@ void Device::Impl::acceptOne(Listener* l) {
   }
   if (cb) {
     kickLoop();
+    jitterPoint();
     cb(arg, client);
+    jitterPoint();
   } else {
     client->abort();
     delete client;
@@ -928,10 +1194,13 @@ void Device::Impl::shutdownNet() {
   uv_timer_stop(&pollTimer);
   uv_timer_stop(&ackTimer);
   ackTimerDue = 0;
+  uv_timer_stop(&linkTimer);
+  linkTimerDue = 0;
   uv_prepare_stop(&flushPrepare);
   uv_check_stop(&flushCheck);
   uv_close(reinterpret_cast<uv_handle_t*>(&pollTimer), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&ackTimer), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&linkTimer), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&flushPrepare), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&flushCheck), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&wake), nullptr);
@@ -1149,8 +1418,12 @@ int8_t AsyncClient::_close() {
   had = _cancelLookup() || had;
   if (!had) return ERR_CONN;
   // As AsyncTCP: the disconnect callback runs now, on this thread; nothing touches `this`
-  // after it returns.
-  if (_discard_cb) _discard_cb(_discard_cb_arg, this);
+  // after it returns (the jitter points around it touch nothing of it).
+  if (_discard_cb) {
+    twin::jitterPoint();
+    _discard_cb(_discard_cb_arg, this);
+    twin::jitterPoint();
+  }
   return ERR_OK;
 }
 

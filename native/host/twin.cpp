@@ -50,7 +50,7 @@ Device::Impl* currentImpl() { return tlsDev; }
 
 Device::Impl* netBatchBegin() {
   Device::Impl* d = tlsDev;
-  if (!d || tlsNetBatch) return nullptr;
+  if (!d || tlsNetBatch || tlsJitter) return nullptr;  // jitter: every call its own lock point
   d->net.lock();
   tlsNetBatch = d;
   return d;
@@ -96,6 +96,33 @@ bool namedProfile(const std::string& name, Profile* out) {
   return true;
 }
 
+// The named links. Sources (README "Faults that make loopback behave like WiFi"):
+//  - bandwidth: Espressif's ESP32 Wi-Fi throughput table (iperf, TCP, "air in lab") is about
+//    20 Mbit/s, https://docs.espressif.com/projects/esp-idf/en/latest/esp32/api-guides/wifi.html
+//    (quoted at https://esp32.com/search.php?author_id=21873&sr=posts: "(air on lab) throughput of
+//    20 Mbit/s"); weak-wifi takes a tenth of it, 2 Mbit/s, the TCP throughput reported for an ESP32
+//    on a poor link in https://github.com/espressif/esp-hosted-mcu/issues/112 ("about 2Mbps").
+//  - round trip and jitter: ESP32 first-hop ping quantiles (2048 pings to the router),
+//    https://blog.thexyzlab.studio/esp32-development-log-01-wi-fi-latenc/ : next to the router
+//    median 13.3 ms, p90 23.6 ms (good-wifi: RTT 13 ms, jitter 0..10 ms); through a wall median
+//    16.2 ms, p90 42.6 ms, p99 114 ms (weak-wifi: RTT 40 ms, jitter 0..75 ms).
+bool namedLink(const std::string& name, Profile* out) {
+  uint32_t kbps, rtt, jitter;
+  if (name == "loopback") {
+    kbps = 0, rtt = 0, jitter = 0;
+  } else if (name == "good-wifi") {
+    kbps = 20000, rtt = 13, jitter = 10;
+  } else if (name == "weak-wifi") {
+    kbps = 2000, rtt = 40, jitter = 75;
+  } else {
+    return false;
+  }
+  out->linkBandwidthKbps = kbps;
+  out->linkRttMs = rtt;
+  out->linkJitterMs = jitter;
+  return true;
+}
+
 bool validateProfile(const Profile& p, std::string* error) {
   auto check = [&](const char* knob, uint64_t v, Range r) {
     if (v >= r.lo && v <= r.hi) return true;
@@ -108,11 +135,63 @@ bool validateProfile(const Profile& p, std::string* error) {
          check("recvWindow", p.recvWindow, limits::recvWindow) && check("mss", p.mss, limits::mss) &&
          check("pollIntervalMs", p.pollIntervalMs, limits::pollIntervalMs) &&
          check("ackTimeoutMs", p.ackTimeoutMs, limits::ackTimeoutMs) &&
-         check("heapBytes", p.heapBytes, limits::heapBytes) && check("hostPort", p.hostPort, limits::hostPort);
+         check("heapBytes", p.heapBytes, limits::heapBytes) && check("hostPort", p.hostPort, limits::hostPort) &&
+         check("linkBandwidthKbps", p.linkBandwidthKbps, limits::linkBandwidthKbps) &&
+         check("linkRttMs", p.linkRttMs, limits::linkRttMs) &&
+         check("linkJitterMs", p.linkJitterMs, limits::linkJitterMs) &&
+         check("linkSeed", p.linkSeed, limits::linkSeed) &&
+         check("schedJitterSeed", p.schedJitterSeed, limits::schedJitterSeed);
 }
+
+// ---------------- scheduling jitter ----------------
+
+thread_local JitterRng* tlsJitter = nullptr;
+namespace {
+thread_local JitterRng tlsJitterRng;
+uint64_t splitmix(uint64_t& x) {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+// Seeds the calling thread's generator (jitter on) or clears it: seed + the thread's role (and a
+// firmware task's name), so each thread's decisions repeat for the same seed.
+void seedJitter(Device::Impl* dev, Role role, const char* taskName) {
+  if (!dev || dev->profile.schedJitterSeed == 0 || role == Role::None) {
+    tlsJitter = nullptr;
+    return;
+  }
+  uint64_t h = 1469598103934665603ull;  // FNV-1a of the role and the task's name
+  auto mix = [&](unsigned char b) { h = (h ^ b) * 1099511628211ull; };
+  mix(uint8_t(role));
+  if (role == Role::Task && taskName)
+    for (const char* c = taskName; *c; ++c) mix(uint8_t(*c));
+  tlsJitterRng.state = (uint64_t(dev->profile.schedJitterSeed) << 32) ^ h;
+  tlsJitter = &tlsJitterRng;
+}
+}  // namespace
+
+// Half of the points do nothing, a quarter yield the host CPU, a quarter sleep 0..200 us.
+void jitterSlow() {
+  uint64_t r = splitmix(tlsJitter->state);
+  switch (r & 3) {
+    case 0:
+    case 1:
+      return;
+    case 2:
+      std::this_thread::yield();
+      return;
+    default:
+      std::this_thread::sleep_for(std::chrono::microseconds((r >> 8) % 201));
+      return;
+  }
+}
+
+void schedJitterPoint() { jitterPoint(); }
 void setThreadIdentity(Device::Impl* dev, Role role, const char* taskName) {
   tlsDev = dev;
   tlsRole = role;
+  seedJitter(dev, role, taskName);
   // The FreeRTOS task names of the board ("async_tcp" from AsyncTCP, "loopTask" from the Arduino
   // core, the firmware's own for its tasks), so the threads are recognisable in a debugger,
   // `top -H` and /proc/<pid>/task/*/comm (the lifecycle tests count them by these names).
@@ -253,6 +332,7 @@ void Device::Impl::loopMain() {
       loopKick = false;
     }
     active = !work.empty() || netActivity.exchange(false);
+    jitterPoint();  // between two loop() passes
     tlsCorked = true;
     try {
       for (auto& fn : work) fn();
@@ -262,6 +342,7 @@ void Device::Impl::loopMain() {
       exited = true;  // ESP.restart(): the device is stopping; wait for it below
     }
     tlsCorked = false;
+    jitterPoint();
     bool sent = tlsCorkPending;
     corkFlush();
     counters.loopIterations++;
@@ -367,6 +448,9 @@ bool Device::start() {
   });
   uv_timer_init(&d->loop, &d->pollTimer);
   uv_timer_init(&d->loop, &d->ackTimer);
+  uv_timer_init(&d->loop, &d->linkTimer);
+  d->linkOn = d->profile.linkModel();
+  d->linkRng = (uint64_t(d->profile.linkSeed) << 32) ^ 0x5eedf00dull;
   uv_prepare_init(&d->loop, &d->flushPrepare);
   uv_check_init(&d->loop, &d->flushCheck);
   d->running = true;
@@ -469,6 +553,20 @@ void Device::Impl::stopTasks() {
       finishedTasks.erase(t.thread.get_id());
     }
   }
+}
+
+void Device::Impl::stallFor(uint32_t ms) {
+  // Holds the calling task's core (a busy wait on the board): no cpuBlockBegin.
+  std::unique_lock<std::mutex> lk(stopWaitMu);
+  stopCv.wait_for(lk, std::chrono::milliseconds(ms), [this] { return stoppingFlag.load(); });
+}
+
+bool stallTask(Device* dev, StallTask task, uint32_t ms) {
+  if (!dev || ms == 0 || ms > 60000) return false;
+  Device::Impl* d = dev->impl();
+  if (!d->running || d->stoppingFlag) return false;
+  if (task == StallTask::AsyncTcp) return d->postNet([d, ms] { d->stallFor(ms); });
+  return dev->postToLoop([d, ms] { d->stallFor(ms); });
 }
 
 bool Device::restartRequested() const { return _impl->restartWanted.load(); }

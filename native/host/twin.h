@@ -62,6 +62,30 @@ struct Profile {
   // a fresh empty temporary folder made at start() and removed at stop(), so runs never share
   // state by accident; a folder the user names is kept (it is the board's flash across runs).
   std::string dataDir;
+
+  // ---- Faults that make loopback behave like WiFi (README "Faults that make loopback behave like
+  // WiFi"; named link profiles in namedLink()). All 0: loopback, no model and no cost.
+  // The link model: the device's radio is one shared "air" (both directions, all connections take
+  // turns, one MSS at a time), linkBandwidthKbps kilobits per second (0: unlimited). A byte leaves
+  // when the air is free; it reaches the peer's kernel a one-way delay (linkRttMs / 2) later, and
+  // its acknowledgement comes back linkRttMs + a seeded jitter (0..linkJitterMs) after it left
+  // (never earlier than the peer's kernel took it: a slow reader still gates onAck). Inbound bytes
+  // cross the same air and reach the firmware a one-way delay (+ jitter) after the device read
+  // them from the kernel. The jitter draws come from linkSeed (async_tcp only: reproducible for
+  // the same order of events).
+  uint32_t linkBandwidthKbps = 0;
+  uint32_t linkRttMs = 0;
+  uint32_t linkJitterMs = 0;
+  uint32_t linkSeed = 0;
+  // Scheduling jitter: 0 off; else the seed of seeded yields and short sleeps (0..200 us) at the
+  // twin's lock and callback points, the loop task's passes and the FreeRTOS semaphore/critical
+  // section calls, which widen race windows. Each thread draws from its own generator, seeded
+  // from this seed and its role (async_tcp, loopTask, the n-th firmware task), so the decisions a
+  // thread makes repeat for the same seed.
+  uint32_t schedJitterSeed = 0;
+
+  // True when the link model is on (any link knob but the seed set).
+  bool linkModel() const { return linkBandwidthKbps != 0 || linkRttMs != 0 || linkJitterMs != 0; }
 };
 
 // The accepted range of each numeric Profile knob, for every front end (the addon and the
@@ -78,7 +102,16 @@ constexpr Range pollIntervalMs{1, 3600000};
 constexpr Range ackTimeoutMs{0, 3600000};
 constexpr Range heapBytes{0, 0xffffffffu};
 constexpr Range hostPort{0, 65535};
+constexpr Range linkBandwidthKbps{0, 10000000};  // up to 10 Gbit/s
+constexpr Range linkRttMs{0, 10000};
+constexpr Range linkJitterMs{0, 10000};
+constexpr Range linkSeed{0, 0xffffffffu};
+constexpr Range schedJitterSeed{0, 0xffffffffu};
 }  // namespace limits
+
+// A named link (the same table as LINKS in src/defaults.ts): "loopback" (no model), "good-wifi",
+// "weak-wifi"; sets the link knobs of *out (not linkSeed). False for an unknown name.
+bool namedLink(const std::string& name, Profile* out);
 
 // A firmware as the twin runs it: constructed on the loop task (its members are the sketch's
 // globals), setup() once, loop() repeatedly, destroyed on the loop task during stop().
@@ -139,6 +172,7 @@ struct Faults {
   std::atomic<int32_t> failListen{0};      // AsyncServer::begin fails to bind
 };
 
+
 class Device {
  public:
   Device(Profile profile, FirmwareFactory factory, LogSink log);
@@ -173,6 +207,14 @@ class Device {
  private:
   Impl* _impl;
 };
+
+// A stalled task (a long flash write, a blocking sensor read): the task's next turn blocks ms
+// milliseconds; meanwhile it runs no callback (async_tcp) or no loop() (the loop task), and data
+// keeps arriving in the kernel. The stall holds the task's core (single-core profile: nothing
+// else runs), as a busy wait on the board does; it ends early when the device stops. Any thread;
+// returns at once (false: the device is not running or ms is out of 1..60000).
+enum class StallTask { AsyncTcp, Loop };
+bool stallTask(Device* d, StallTask task, uint32_t ms);
 
 // The device owning the calling thread, or null on a thread of no device.
 Device* currentDevice();
@@ -224,6 +266,10 @@ void blockBegin();
 void blockEnd();
 // True once stop() has begun for the calling thread's device (false off device threads).
 bool stopping();
+// A scheduling jitter point (Profile::schedJitterSeed): with jitter on for the calling thread's
+// device, a seeded yield or short sleep; off (or off device threads), one predictable branch.
+// For the layers above (the FreeRTOS layer calls it at semaphore and critical-section calls).
+void schedJitterPoint();
 // A device log line: to the calling thread's device log sink, else stderr.
 void log(LogLevel lvl, const std::string& line);
 

@@ -17,6 +17,10 @@
 // Outside a device: Impl::stopMu (start/stop callers) is taken before gDevicesMu (twin.cpp: the
 // list of running devices, held by networkBarrier() while it waits on each async_tcp).
 // Lock-free: Impl::netUp (atomic; setNetworkUp() writes it, async_tcp applies it).
+// Scheduling jitter (Profile::schedJitterSeed): AsyncTCP.cpp takes every lock through JitterLock,
+// a jitter point before taking and after releasing, never while holding; per-thread generators
+// (tlsJitter), so no lock guards them. The link model's state (Conn::link*, Impl::airFreeUs,
+// linkTimer, linkRng) is async_tcp's only.
 //
 // Threads: "async_tcp" owns the uv loop and every uv handle (Conn::handle, Listener::sock,
 // timers); only it touches them. "loop" runs the firmware. Other threads reach async_tcp only
@@ -49,6 +53,36 @@
 #include "twin.h"
 
 namespace twin {
+
+// Scheduling jitter (Profile::schedJitterSeed; twin.cpp): the calling thread's generator, set by
+// setThreadIdentity() on the threads of a device with jitter on, else null. jitterPoint() is the
+// inline form of schedJitterPoint(): one predictable branch when off.
+struct JitterRng {
+  uint64_t state;
+};
+extern thread_local JitterRng* tlsJitter;
+void jitterSlow();
+inline void jitterPoint() {
+  if (__builtin_expect(tlsJitter != nullptr, 0)) jitterSlow();
+}
+// A lock of Impl::net (or another twin mutex) with a jitter point before taking it and after
+// releasing it.
+class JitterLock {
+ public:
+  explicit JitterLock(std::mutex& m) : _m(m) {
+    jitterPoint();
+    _m.lock();
+  }
+  ~JitterLock() {
+    _m.unlock();
+    jitterPoint();
+  }
+  JitterLock(const JitterLock&) = delete;
+  JitterLock& operator=(const JitterLock&) = delete;
+
+ private:
+  std::mutex& _m;
+};
 
 // FIFO ticket lock standing for the one CPU of a single-core ESP32.
 class Cpu {
@@ -113,6 +147,28 @@ struct Conn {
   IPAddress remoteIp, localIp;
   uint16_t remotePort = 0, localPort = 0;
   uint64_t id = 0;
+  // The link model (Profile::linkModel(); async_tcp only; unused and empty when it is off).
+  // Outbound, in byte offsets of the connection's stream: linkSent bytes have left (air time
+  // taken), linkWritten were handed to the kernel (when they reached the peer), linkAcked were
+  // credited with onAck. linkTx: each chunk that left, its end offset, when it reaches the peer
+  // (writeAtUs) and when its acknowledgement is due (ackAtUs), both non-decreasing (uptimeUs()).
+  struct LinkChunk {
+    uint64_t end, writeAtUs, ackAtUs;
+  };
+  std::deque<LinkChunk> linkTx;
+  uint64_t linkSent = 0, linkWritten = 0, linkAcked = 0;
+  uint64_t linkLastWriteUs = 0, linkLastAckUs = 0;
+  // Inbound: what the device read from the kernel, in the air toward the firmware: data, then
+  // possibly the end (FIN) or an error, each delivered at deliverAtUs (non-decreasing).
+  struct LinkRx {
+    std::vector<uint8_t> bytes;
+    uint64_t deliverAtUs;
+    ssize_t event;  // > 0: data (bytes); UV_EOF: the peer's FIN; another negative: that error
+  };
+  std::deque<LinkRx> linkRx;
+  uint32_t linkRxBytes = 0;   // data bytes in linkRx (they count against the receive window)
+  uint64_t linkLastRxUs = 0;
+  bool linkRxEnded = false;   // an end or error is queued: nothing more is read
   uv_connect_t connectReq;  // async_tcp: the pending connect of a client-side connection
 };
 
@@ -164,6 +220,14 @@ struct Device::Impl {
   std::vector<Conn*> flushFailed;    // async_tcp only: flushDirty's scratch
   // The twin's own cost figures (tests, benchmarks): write system calls, kernel ack queries.
   std::atomic<uint64_t> writeCalls{0}, ackQueries{0};
+  // The link model (async_tcp only; Profile::linkModel()): the shared air is free from
+  // airFreeUs on (uptimeUs()); linkTimer fires at the earliest due event (linkTimerDue, uv_now
+  // ms; 0 stopped); linkRng draws the jitter (seeded from Profile::linkSeed).
+  bool linkOn = false;  // set by start(), constant afterwards
+  uv_timer_t linkTimer;
+  uint64_t linkTimerDue = 0;
+  uint64_t airFreeUs = 0;
+  uint64_t linkRng = 0;
   std::vector<Listener*> listeners;  // async_tcp only (Listener::server under net)
   std::map<uint16_t, uint16_t> portMap;  // net: firmware port -> host port
   std::vector<uint16_t> boundPorts;      // net
@@ -245,8 +309,19 @@ struct Device::Impl {
   void flush(Conn* c);
   // The writing itself: the bytes written; *failed on a write error (async_tcp only).
   long transmit(Conn* c, bool* failed);
+  long transmit(Conn* c, bool* failed, size_t limit);
   // Writes every dirty connection (async_tcp only): the end of a turn.
   void flushDirty();
+  // The link model (async_tcp only; AsyncTCP.cpp "link model"): schedules air time, hands the
+  // bytes that reached the peer to the kernel, credits acks that are due, delivers inbound
+  // bytes that are due, and re-arms linkTimer for the next due event.
+  void linkTick();
+  void armLinkTimer(uint64_t dueUs);
+  uint32_t linkJitterUs();
+  // readCb with the link model: queues what was read for delivery a one-way delay later.
+  void linkQueueRead(Conn* c, ssize_t nread, const uint8_t* data);
+  // A stall (stallTask): blocks the calling device thread ms milliseconds, or until stop.
+  void stallFor(uint32_t ms);
   // Called (under net) when c got pending bytes and is not yet dirty: lists it and, unless the
   // caller is async_tcp (its turn ends with a flush) or a corked loop pass (it wakes async_tcp
   // when it ends), wakes async_tcp. Returns true when the caller must wake async_tcp after
@@ -317,11 +392,28 @@ struct Access {
   static void setAckTimeout(AsyncClient* c, uint32_t ms) { c->_ack_timeout = ms; }
   static AcConnectHandler connectCb(AsyncServer* s) { return s->_connect_cb; }
   static void* connectArg(AsyncServer* s) { return s->_connect_cb_arg; }
-  static void recv(AsyncClient* c, uint8_t* data, size_t len) { c->_twinRecv(data, len); }
-  static void sent(AsyncClient* c, size_t len) { c->_twinSent(len); }
-  static void poll(AsyncClient* c) { c->_twinPoll(); }
+  // Dispatch: each is a scheduling jitter point before and after (schedJitterPoint()).
+  static void recv(AsyncClient* c, uint8_t* data, size_t len) {
+    jitterPoint();
+    c->_twinRecv(data, len);
+    jitterPoint();
+  }
+  static void sent(AsyncClient* c, size_t len) {
+    jitterPoint();
+    c->_twinSent(len);
+    jitterPoint();
+  }
+  static void poll(AsyncClient* c) {
+    jitterPoint();
+    c->_twinPoll();
+    jitterPoint();
+  }
   static void fin(AsyncClient* c) { c->close(); }  // AsyncTCP's _fin: close our side
-  static void connected(AsyncClient* c) { c->_twinConnected(); }
+  static void connected(AsyncClient* c) {
+    jitterPoint();
+    c->_twinConnected();
+    jitterPoint();
+  }
   // A client's transmit state (tests): pending and in-flight bytes, and the bytes its connection
   // holds allocated for copies. All 0 without a connection.
   struct TxState {
@@ -338,7 +430,11 @@ struct Access {
     }
     return t;
   }
-  static void error(AsyncClient* c, int8_t err) { c->_error(err); }
+  static void error(AsyncClient* c, int8_t err) {
+    jitterPoint();
+    c->_error(err);
+    jitterPoint();
+  }
 };
 
 // AsyncTCP's code for a failed host-name lookup (errorToString: "DNS failed").
@@ -378,7 +474,8 @@ void corkFlush();                // wakes async_tcp when a corked send is waitin
 // method inside a batch is a programming error and aborts with its name (it would deadlock).
 // The wakes those calls would give async_tcp are deferred to netBatchEnd(). The interleaving
 // this allows (async_tcp makes no progress during one broadcast) is one the board allows too.
-// Off when scheduling jitter is on, so every lock point stays a yield point.
+// Off when scheduling jitter is on (netBatchBegin returns null), so every lock point stays a
+// jitter point; NetLock is a jitter point like JitterLock when it takes the lock.
 // Owner: the calling thread, strictly nested in one function; nested batches are no-ops.
 Device::Impl* netBatchBegin();        // null: no batch (no device on this thread, or nested)
 void netBatchEnd(Device::Impl* d);    // d from netBatchBegin (null: nothing)
@@ -393,10 +490,16 @@ class NetLock {
  public:
   explicit NetLock(Device::Impl* d, const char* fn = nullptr) : _d(d), _own(!netBatchedOn(d)) {
     if (!_own && fn) netBatchMisuse(fn);
-    if (_own) d->net.lock();
+    if (_own) {
+      jitterPoint();
+      d->net.lock();
+    }
   }
   ~NetLock() {
-    if (_own) _d->net.unlock();
+    if (_own) {
+      _d->net.unlock();
+      jitterPoint();
+    }
   }
   bool batched() const { return !_own; }
   NetLock(const NetLock&) = delete;

@@ -39,6 +39,7 @@ import { deviceSafetySecondsEcho } from './safety.js';
 import { LOCAL_TARGETS, startTarget, type LocalTargetName, type Target } from './targets.js';
 import { evaluateThresholds, parseThreshold, type Threshold } from './thresholds.js';
 import { decideStatus, EXIT_CODES, invariantChecks, thresholdChecks, type Check, type ErrorKind } from './verdict.js';
+import { wifiSettings } from './wifi-faults.js';
 
 export interface EchoChurnOptions {
   /** Default 'addon'. */
@@ -315,7 +316,7 @@ export class EchoChurnRun extends EventEmitter<EchoChurnEvents> {
       const result: EchoChurnResult = {
         tool: 'twincore', version: version(), kind: 'echo-churn', status, exitCode: EXIT_CODES[status], ok: status === 'ok',
         interrupted: this.#aborted, scenario: o.name, seed: o.seed, target: o.target, targetKind: o.target === 'addon' ? 'addon' : 'process',
-        startedAt, durationMs, profile: o.profile, config: o.config, limitsRaised: [], spec: o, schedule: null, metrics, clock: null,
+        startedAt, durationMs, profile: o.profile, config: o.config, limitsRaised: [], ...wifiSettings(o.profile), spec: o, schedule: null, metrics, clock: null,
         timeline: timeline.finish(0), thresholds, checks, warnings, violations, violationsOmitted: violationCount - violations.length,
         stop, connectionsPerSec: metrics.connections.perSec, broadcast: null, faults: { run: {}, skipped: {}, noVictim: 0 }, server: null,
         stats, firmware: o.firmware,

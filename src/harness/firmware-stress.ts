@@ -28,6 +28,7 @@ import { sleep, within } from '../time.js';
 import type { DeviceCounters, StopReport } from '../types.js';
 import { createRng, pickWeighted, randInt, type Rng } from './rng.js';
 import { runTcpChurn } from './tcp-churn.js';
+import { applyWifi, stallTimes, wifiSettings, type JitterInput, type LinkInput, type StallSpec, type WifiSettings } from './wifi-faults.js';
 
 export type GenericBehaviour = 'reader' | 'sender' | 'churn' | 'slow-reader' | 'silent' | 'ping-flood' | 'malformed' | 'bad-handshake' | 'http' | 'user';
 export const GENERIC_BEHAVIOURS: readonly GenericBehaviour[] = ['reader', 'sender', 'churn', 'slow-reader', 'silent', 'ping-flood', 'malformed', 'bad-handshake', 'http', 'user'];
@@ -81,6 +82,12 @@ export interface FirmwareStressOptions {
    *  auto (default): ws when the first path answers a WebSocket handshake, tcp when the connection
    *  gets no HTTP answer at all. */
   protocol?: 'auto' | 'ws' | 'tcp';
+  /** The link model (--link): a named link, `<kbps>:<rttMs>:<jitterMs>` or the knobs. */
+  link?: LinkInput;
+  /** Scheduling jitter (--jitter [seed]): true seeds it from `seed`. */
+  jitter?: JitterInput;
+  /** Task stalls during the run (--stall). */
+  stalls?: StallSpec[];
 }
 
 export interface InvariantResult {
@@ -121,6 +128,11 @@ export interface FirmwareStressResult {
   deviceLog: string[];
   replay: string;
   buildMs: number;
+  /** The link model (null: loopback) and the scheduling jitter seed (null: off) the device ran with. */
+  link: WifiSettings['link'];
+  jitterSeed: number | null;
+  /** Stalls fired during the run, and those the device refused (it was gone). */
+  stalls: { run: number; refused: number };
 }
 
 export interface FirmwareStressEvents {
@@ -210,9 +222,9 @@ export class FirmwareStressRun extends EventEmitter<FirmwareStressEvents> {
     const weights = { ...d.weights, ...(o.user ? { user: 2 } : {}), ...o.weights };
     for (const p of [...wsPaths, ...httpPaths]) if (!p.startsWith('/')) throw new UsageError(`a path must start with '/', got '${p}'`);
     if (!o.user && weights.user > 0) throw new UsageError('weights.user > 0 needs a user behaviour');
-    const profile: Profile = typeof o.profile === 'string'
+    const profile: Profile = applyWifi(typeof o.profile === 'string'
       ? (PROFILES[o.profile] ?? (() => { throw new TwincoreRangeError(`unknown profile '${o.profile as string}'`); })())
-      : { ...PROFILES.esp32!, ...o.profile };
+      : { ...PROFILES.esp32!, ...o.profile }, seed, o.link, o.jitter);
     if (clients + 2 > profile.maxConnections) {
       throw new UsageError(`--clients ${clients} plus the 2 probe sockets exceed the profile's ${profile.maxConnections} connections ` +
         '(beyond them the twin leaves connections unanswered, as lwIP does, and liveness could not be judged); lower --clients');
@@ -321,6 +333,11 @@ export class FirmwareStressRun extends EventEmitter<FirmwareStressEvents> {
 
     // ---- run ----
     const deadline = Date.now() + durationMs;
+    const stallsDone = { run: 0, refused: 0 };
+    const stallTimers = (o.stalls ?? []).flatMap((st) => stallTimes(st, durationMs).map((at) => setTimeout(() => {
+      if (!device.running || this.#abort) return;
+      device.stall(st.task, st.ms).then(() => { stallsDone.run++; }, () => { stallsDone.refused++; });
+    }, at)));
     const live = () => device.running && !this.#abort && Date.now() < deadline;
     const schedule: GenericBehaviour[][] = Array.from({ length: clients }, () => []);
     const messages = o.messages?.length ? o.messages : null;
@@ -441,6 +458,7 @@ export class FirmwareStressRun extends EventEmitter<FirmwareStressEvents> {
       stats.wsOpened = c.sessions - c.connectErrors;
       stats.bytesReceived = c.bytesIn;
     }
+    for (const t of stallTimers) clearTimeout(t);
     crashedDuringRun = !device.running;
     if (protocol === 'tcp') invariants.push({ name: 'valid-frames', ok: true, detail: 'not applicable: a plain TCP firmware' });
 
@@ -479,11 +497,16 @@ export class FirmwareStressRun extends EventEmitter<FirmwareStressEvents> {
     const cmd = ['npx twincore stress', o.project ?? executable, '--target', variant, '--seed', String(seed), '--duration', String(durationMs / 1000), '--clients', String(clients)];
     for (const p of wsPaths) if (wsPaths.join() !== d.wsPaths.join()) cmd.push('--ws', p);
     if (httpPaths.join() !== d.httpPaths.join()) for (const p of httpPaths) cmd.push('--http', p);
+    const wifi = wifiSettings(profile);
+    if (wifi.link) cmd.push('--link', wifi.link.name ?? `${wifi.link.linkBandwidthKbps}:${wifi.link.linkRttMs}:${wifi.link.linkJitterMs}`);
+    if (wifi.jitterSeed !== null) cmd.push('--jitter', String(wifi.jitterSeed));
+    for (const st of o.stalls ?? []) cmd.push('--stall', `${st.task}:${st.ms}@${st.atMs / 1000}${st.everyMs !== undefined ? `+${st.everyMs / 1000}` : ''}`);
     return {
       ok: invariants.every((i) => i.ok),
       firmware: name, variant, protocol, seed, durationMs, clients, wsPaths, httpPaths, invariants, stats,
       baseline, afterRun, stop, sanitizerReports: reports, schedule,
       deviceLog: device.logs.slice(-200).map((l) => l.line), replay: cmd.join(' '), buildMs,
+      ...wifi, stalls: stallsDone,
     };
   }
 }

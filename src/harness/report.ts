@@ -120,6 +120,8 @@ export function formatSummary(r: StressResult | EchoChurnResult): string {
     ['faults', `${list(f.run)}${f.noVictim ? `; ${f.noVictim} found no victim` : ''}`],
   );
   if (Object.keys(f.skipped).length) rows.push(['faults skipped', `${list(f.skipped)}${f.skipReason ? ` (${f.skipReason})` : ''}`]);
+  if (r.link) rows.push(['link', `${r.link.name ?? 'custom'}: ${r.link.linkBandwidthKbps ? `${r.link.linkBandwidthKbps} kbit/s` : 'unlimited'}, round trip ${r.link.linkRttMs} ms + 0..${r.link.linkJitterMs} ms (seed ${r.link.seed})`]);
+  if (r.jitterSeed !== null && r.jitterSeed !== undefined) rows.push(['scheduling jitter', `seed ${r.jitterSeed}`]);
   if (r.limitsRaised.length) rows.push(['limits raised', `${r.limitsRaised.map((l) => `${l.what} ${l.from} -> ${l.to}`).join(', ')} (to fit the scenario)`]);
   const sv = r.server;
   rows.push(['max queue depth', `${sv.maxQueueDepth} (bound ${sv.queueBound}, ${sv.samples} /stats samples)`]);

@@ -10,6 +10,7 @@ import type { FaultName, LimitRaise, Schedule } from './scenario.js';
 import type { TargetKind } from './targets.js';
 import type { ThresholdResult } from './thresholds.js';
 import type { Check, RunStatus } from './verdict.js';
+import type { WifiSettings } from './wifi-faults.js';
 
 export interface MetricsSummary {
   /** Broadcast latency: textAll() on the device to the message handler in the harness (ms),
@@ -48,6 +49,10 @@ export interface RunReport {
   config: Record<string, string>;
   /** Limits the harness raised so the scenario fits (device.fitLimits). */
   limitsRaised: LimitRaise[];
+  /** The link model the device ran with (null: loopback, or a board by URL) and its scheduling
+   *  jitter seed (null: off); README "Faults that make loopback behave like WiFi". */
+  link: WifiSettings['link'];
+  jitterSeed: number | null;
   /** The resolved scenario (a WebSocket scenario, or the echo churn's options). */
   spec: unknown;
   /** The schedule the seed produced (null for the echo churn: its sessions are drawn in order

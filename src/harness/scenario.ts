@@ -26,6 +26,7 @@ import type { Profile } from '../defaults.js';
 import { WS_STRESS_DEFAULTS } from './defaults.js';
 import { createRng, randInt, type Rng } from './rng.js';
 import { parseThreshold } from './thresholds.js';
+import { applyWifi, resolveLink, type JitterInput, type LinkInput, type StallSpec } from './wifi-faults.js';
 
 /** How a client behaves (see ws-clients.ts for each):
  *  reader       connects, reads everything, stays to the end (well-behaved: must miss nothing)
@@ -73,17 +74,25 @@ export interface BroadcastSpec {
 
 /** close-from-loop / close-in-callback: a connected well-behaved client asks the server to close
  *  it (`{"cmd":"close","from":...}`) while the broadcast runs; peer-reset: one is reset (RST);
- *  inject-alloc / inject-accept: the next `count` heap allocations / accepts fail (addon only). */
-export type FaultName = 'close-from-loop' | 'close-in-callback' | 'peer-reset' | 'inject-alloc' | 'inject-accept';
-export const FAULT_NAMES: readonly FaultName[] = ['close-from-loop', 'close-in-callback', 'peer-reset', 'inject-alloc', 'inject-accept'];
+ *  inject-alloc / inject-accept: the next `count` heap allocations / accepts fail (addon only);
+ *  stall-async-tcp / stall-loop: that device task's next turn blocks `ms` milliseconds (a long
+ *  flash write, a blocking sensor read; local targets: the addon and the device processes). */
+export type FaultName = 'close-from-loop' | 'close-in-callback' | 'peer-reset' | 'inject-alloc' | 'inject-accept' | 'stall-async-tcp' | 'stall-loop';
+export const FAULT_NAMES: readonly FaultName[] = ['close-from-loop', 'close-in-callback', 'peer-reset', 'inject-alloc', 'inject-accept', 'stall-async-tcp', 'stall-loop'];
 /** Faults that need the in-process device. */
 export const ADDON_ONLY_FAULTS: ReadonlySet<FaultName> = new Set<FaultName>(['inject-alloc', 'inject-accept']);
+/** Faults that need a local target (a device of this machine: the addon or a device process). */
+export const STALL_FAULTS: ReadonlySet<FaultName> = new Set<FaultName>(['stall-async-tcp', 'stall-loop']);
+/** A stall fault's length when the scenario names none (ms). */
+export const DEFAULT_STALL_MS = 200;
 
 export interface FaultSpec {
   atMs: number;
   kind: FaultName;
   /** inject-*: operations to fail (default 1). */
   count?: number;
+  /** stall-*: how long the task's turn blocks (1..60000 ms, default 200). */
+  ms?: number;
   /** Repeat every everyMs (seeded jitter of up to a quarter period) until untilMs (default: the end). */
   everyMs?: number;
   untilMs?: number;
@@ -98,6 +107,12 @@ export interface DeviceSpec {
    *  (default true; a stock ESP32 takes 16 sockets and 8 WebSocket clients). The report says
    *  when it did. */
   fitLimits?: boolean;
+  /** The link model (README "Faults that make loopback behave like WiFi"): a named link
+   *  (loopback, good-wifi, weak-wifi), `<kbps>:<rttMs>:<jitterMs>` or the knobs; its jitter draws
+   *  are seeded from the scenario's seed. Default: the profile's (loopback). */
+  link?: LinkInput;
+  /** Scheduling jitter: true (seeded from the scenario's seed) or a seed; default off. */
+  jitter?: JitterInput;
 }
 
 /** One stage: ramp to `clients` concurrent clients (and to `rate` msgs/s) over durationMs. */
@@ -194,12 +209,16 @@ function checkGroup(g: unknown, i: number): ClientGroup {
 function checkFault(f: unknown, i: number): FaultSpec {
   const w = `scenario.faults[${i}]`;
   if (!isPlainObject(f)) throw new TwincoreTypeError(`${w} must be an object`);
-  checkKeys(f, ['atMs', 'kind', 'count', 'everyMs', 'untilMs'], w, 'fault');
+  checkKeys(f, ['atMs', 'kind', 'count', 'ms', 'everyMs', 'untilMs'], w, 'fault');
   if (!FAULT_NAMES.includes(f.kind as FaultName)) {
     throw new TwincoreRangeError(`${w}.kind must be one of ${FAULT_NAMES.join(', ')}, got '${String(f.kind)}'`);
   }
   const out: FaultSpec = { atMs: checkInt(f.atMs, `${w}.atMs`, 0, MAX_MS), kind: f.kind as FaultName };
   if (f.count !== undefined) out.count = checkInt(f.count, `${w}.count`, 1, 1_000_000);
+  if (f.ms !== undefined) {
+    if (!STALL_FAULTS.has(out.kind)) throw new TwincoreRangeError(`${w}.ms is for stall-async-tcp and stall-loop only`);
+    out.ms = checkInt(f.ms, `${w}.ms`, 1, 60_000);
+  }
   if (f.everyMs !== undefined) out.everyMs = checkInt(f.everyMs, `${w}.everyMs`, 10, MAX_MS);
   if (f.untilMs !== undefined) out.untilMs = checkInt(f.untilMs, `${w}.untilMs`, 0, MAX_MS);
   return out;
@@ -274,6 +293,10 @@ export interface ScenarioOverrides {
   churnRate?: number;
   /** Added to the scenario's own. */
   thresholds?: string[];
+  link?: LinkInput;
+  jitter?: JitterInput;
+  /** Stall faults added to the scenario's (--stall). */
+  stalls?: StallSpec[];
 }
 
 const SCENARIO_FIELDS = ['name', 'description', 'seed', 'durationMs', 'clients', 'broadcast', 'faults', 'device', 'stages', 'churn', 'thresholds', 'kind'];
@@ -300,8 +323,15 @@ export function resolveScenario(input: string | Scenario = WS_STRESS_DEFAULTS.sc
   checkKeys(b, ['rate', 'size', 'count'], 'scenario.broadcast', 'broadcast');
   const device = s.device === undefined ? {} : s.device;
   if (!isPlainObject(device)) throw new TwincoreTypeError('scenario.device must be an object');
-  checkKeys(device, ['profile', 'firmwareConfig', 'fitLimits'], 'scenario.device', 'device');
+  checkKeys(device, ['profile', 'firmwareConfig', 'fitLimits', 'link', 'jitter'], 'scenario.device', 'device');
   if (device.fitLimits !== undefined && typeof device.fitLimits !== 'boolean') throw new TwincoreTypeError('scenario.device.fitLimits must be true or false');
+  const link = (overrides.link ?? device.link) as LinkInput | undefined;
+  if (link !== undefined) {
+    if (typeof link !== 'string' && !isPlainObject(link)) throw new TwincoreTypeError('scenario.device.link must be a link name or an object');
+    resolveLink(link);
+  }
+  const jitter = (overrides.jitter ?? device.jitter) as JitterInput | undefined;
+  if (jitter !== undefined && typeof jitter !== 'boolean') checkInt(jitter, 'scenario.device.jitter', 0, 0xffff_ffff);
   let stages: Stage[] | undefined;
   if (s.stages !== undefined) {
     if (!Array.isArray(s.stages) || s.stages.length === 0) throw new TwincoreTypeError('scenario.stages must be a non-empty array of {durationMs, clients, rate?}');
@@ -358,11 +388,15 @@ export function resolveScenario(input: string | Scenario = WS_STRESS_DEFAULTS.sc
       size: checkInt(b.size, 'scenario.broadcast.size', 52, 64 * 1024),
       count: checkInt(b.count ?? 0, 'scenario.broadcast.count', 0, 1_000_000_000),
     },
-    faults: ((s.faults ?? []) as unknown[]).map(checkFault),
+    faults: [...((s.faults ?? []) as unknown[]).map(checkFault),
+      ...(overrides.stalls ?? []).map((st): FaultSpec => ({ atMs: st.atMs, kind: st.task === 'loop' ? 'stall-loop' : 'stall-async-tcp', ms: st.ms,
+        ...(st.everyMs !== undefined ? { everyMs: st.everyMs } : {}) }))],
     device: {
       profile: (overrides.profile ?? device.profile ?? 'esp32') as ProfileInput,
       firmwareConfig: { ...resolveConfig(device.firmwareConfig), ...resolveConfig(overrides.firmwareConfig) },
       fitLimits: device.fitLimits === undefined ? true : device.fitLimits,
+      ...(link !== undefined ? { link } : {}),
+      ...(jitter !== undefined ? { jitter } : {}),
     },
     ...(stages ? { stages } : {}),
     ...(churn ? { churn } : {}),
@@ -406,7 +440,7 @@ export const FIRMWARE_MAX_CLIENTS = 4096;
 /** The device options a local target boots with: the profile and the firmware config, with the
  *  limits raised to fit the clients (unless device.fitLimits is false); `raised` lists what was. */
 export function deviceFor(s: Scenario, headroom: number): { profile: Profile; config: Record<string, string>; raised: LimitRaise[] } {
-  const profile = resolveProfile(s.device.profile);
+  const profile = applyWifi(resolveProfile(s.device.profile), s.seed, s.device.link, s.device.jitter);
   const config = resolveConfig(s.device.firmwareConfig);
   const raised: LimitRaise[] = [];
   if (s.device.fitLimits !== false) {
@@ -539,6 +573,8 @@ export interface FaultEvent {
   atMs: number;
   kind: FaultName;
   count: number;
+  /** stall-*: the stall's length (ms). */
+  ms?: number;
   /** In [0, 1): which of the eligible clients the fault hits (index = floor(pick * n)). */
   pick: number;
 }
@@ -659,13 +695,13 @@ export function buildSchedule(s: Scenario): Schedule {
     const until = Math.min(f.untilMs ?? s.durationMs, s.durationMs);
     if (f.atMs >= s.durationMs) continue;
     if (!f.everyMs) {
-      faults.push({ atMs: f.atMs, kind: f.kind, count: f.count ?? 1, pick: rng() });
+      faults.push({ atMs: f.atMs, kind: f.kind, count: f.count ?? 1, pick: rng(), ...(STALL_FAULTS.has(f.kind) ? { ms: f.ms ?? DEFAULT_STALL_MS } : {}) });
       continue;
     }
     const jitter = Math.floor(f.everyMs / 4);
     for (let t = f.atMs; t < until && faults.length < 100_000; t += f.everyMs) {
       const at = Math.min(until - 1, t + randInt(rng, 0, jitter));
-      faults.push({ atMs: at, kind: f.kind, count: f.count ?? 1, pick: rng() });
+      faults.push({ atMs: at, kind: f.kind, count: f.count ?? 1, pick: rng(), ...(STALL_FAULTS.has(f.kind) ? { ms: f.ms ?? DEFAULT_STALL_MS } : {}) });
     }
   }
   faults.sort((a, b) => a.atMs - b.atMs);

@@ -36,13 +36,14 @@ import { ClockSync, Histogram, loopDelaySummary, LOOP_DELAY_RESOLUTION_MS, Timel
 import { checkInvariants, EPOCH_SPAN, runCounts, type ServerCounts, type SessionTrace, type Violation } from './oracle.js';
 import type { MetricsSummary, RunReport } from './run-report.js';
 import {
-  ADDON_ONLY_FAULTS, BEHAVIOURS, ECHO_SCENARIOS, buildSchedule, checkScenarioObject, checkSchedule, churnSessionMs, deviceFor, loadScenarioFile,
+  ADDON_ONLY_FAULTS, BEHAVIOURS, DEFAULT_STALL_MS, ECHO_SCENARIOS, STALL_FAULTS, buildSchedule, checkScenarioObject, checkSchedule, churnSessionMs, deviceFor, loadScenarioFile,
   resolveScenario, totalClients, churnConcurrency, FIRMWARE_MAX_CLIENTS, type EchoChurnScenario, type FaultEvent, type FaultName, type LimitRaise, type Scenario, type Schedule,
 } from './scenario.js';
 import { StatsSampler, fetchStats, type RefStats } from './stats-client.js';
 import { parseTarget, startTarget, type Target, type TargetKind, type TargetSpec } from './targets.js';
 import { evaluateThresholds, parseThreshold, type Threshold } from './thresholds.js';
 import { decideStatus, EXIT_CODES, invariantChecks, thresholdChecks, type Check, type ErrorKind } from './verdict.js';
+import { wifiSettings, type JitterInput, type LinkInput, type StallSpec } from './wifi-faults.js';
 import { WsSession, runArrival, runClient, type ClientContext, type ConnectFailure, type RunMetrics } from './ws-clients.js';
 
 export interface StressOptions {
@@ -61,6 +62,12 @@ export interface StressOptions {
   firmwareConfig?: ConfigInput;
   /** Churn arrivals per second (adds an arrival generator if the scenario has none). */
   churnRate?: number;
+  /** The link model of a local target (--link; scenario device.link); refused for a URL target. */
+  link?: LinkInput;
+  /** Scheduling jitter of a local target (--jitter [seed]; true: seeded from the run's seed). */
+  jitter?: JitterInput;
+  /** Stall faults added to the scenario's (--stall). */
+  stalls?: StallSpec[];
   /** Thresholds added to the scenario's ("latency.p99<50"). */
   thresholds?: string[];
   /** Play this schedule instead of the seed's (--replay: the schedule of an earlier report). */
@@ -210,6 +217,10 @@ function loadScenarioInput(input: string | Scenario): Scenario {
 export function resolveStressOptions(options: StressOptions = {}): ResolvedStressOptions {
   const d = WS_STRESS_DEFAULTS;
   const target = parseTarget(options.target ?? 'addon');
+  if (target.kind === 'url' && (options.link !== undefined || options.jitter !== undefined)) {
+    throw new TwincoreRangeError(`${options.link !== undefined ? 'a link model' : 'scheduling jitter'} cannot be applied to a board by URL ` +
+      `(${target.url.href}): its network and scheduler are real; drop --link/--jitter, or use a local target (addon, asan, tsan)`);
+  }
   if (target.kind === 'url' && (options.profile !== undefined || options.firmwareConfig !== undefined)) {
     throw new TwincoreRangeError(`${options.profile !== undefined ? 'a profile' : 'a firmware config'} cannot be applied to a board by URL ` +
       `(${target.url.href}): it runs with its own; drop --profile/--config, or use a local target (addon, asan, tsan)`);
@@ -222,6 +233,9 @@ export function resolveStressOptions(options: StressOptions = {}): ResolvedStres
     ...(options.firmwareConfig !== undefined ? { firmwareConfig: options.firmwareConfig } : {}),
     ...(options.churnRate !== undefined ? { churnRate: options.churnRate } : {}),
     ...(options.thresholds !== undefined ? { thresholds: options.thresholds } : {}),
+    ...(options.link !== undefined ? { link: options.link } : {}),
+    ...(options.jitter !== undefined ? { jitter: options.jitter } : {}),
+    ...(options.stalls !== undefined ? { stalls: options.stalls } : {}),
   });
   if (target.kind !== 'url') checkFirmwareConfig(d.firmware, resolveConfig(scenario.device.firmwareConfig));
   const timeouts = {
@@ -408,6 +422,7 @@ export class StressRun extends EventEmitter<StressEvents> {
         startedAt,
         durationMs,
         profile, config, limitsRaised,
+        ...(profile ? wifiSettings(profile) : { link: null, jitterSeed: null }),
         spec: sc,
         schedule: o.schedule,
         metrics: summary,
@@ -508,6 +523,11 @@ export class StressRun extends EventEmitter<StressEvents> {
     const tgt = target;
     const skippable = o.schedule.faults.filter((f) => ADDON_ONLY_FAULTS.has(f.kind) && !tgt.canInjectFaults);
     if (skippable.length) faults.skipReason = `${[...new Set(skippable.map((f) => f.kind))].join(', ')} need the in-process device (--target addon)`;
+    const unstallable = o.schedule.faults.filter((f) => STALL_FAULTS.has(f.kind) && !tgt.canStall);
+    if (unstallable.length) {
+      faults.skipReason = [faults.skipReason, `${[...new Set(unstallable.map((f) => f.kind))].join(', ')} need a local target (addon, asan, tsan)`]
+        .filter(Boolean).join('; ');
+    }
 
     // The clock: a few one-message broadcast runs before anyone else connects bound the offset
     // between the device's millis() and this process's clock (metrics.ts ClockSync).
@@ -814,6 +834,18 @@ export class StressRun extends EventEmitter<StressEvents> {
     runStart: number, halted: () => boolean): void {
     if (halted()) return;
     const t = Date.now() - runStart;
+    if (STALL_FAULTS.has(f.kind)) {
+      if (!target.canStall) {
+        out.skipped[f.kind] = (out.skipped[f.kind] ?? 0) + 1;
+        return;
+      }
+      const ms = f.ms ?? DEFAULT_STALL_MS;
+      out.run[f.kind] = (out.run[f.kind] ?? 0) + 1;
+      timeline.fault(t, f.kind, `${ms} ms`);
+      // A device that is going (stopping, crashed) refuses it: the crash is judged elsewhere.
+      void target.stall(f.kind === 'stall-loop' ? 'loop' : 'async_tcp', ms).catch(() => undefined);
+      return;
+    }
     if (ADDON_ONLY_FAULTS.has(f.kind)) {
       if (!target.canInjectFaults) {
         out.skipped[f.kind] = (out.skipped[f.kind] ?? 0) + 1;

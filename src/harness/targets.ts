@@ -11,7 +11,7 @@ import { Device } from '../device.js';
 import { TwincoreRangeError, TwincoreTypeError, UnsupportedError } from '../errors.js';
 import type { DeviceOptions } from '../options.js';
 import { ProcessDevice } from '../process-device.js';
-import type { DeviceCounters, FaultKind, StopReport } from '../types.js';
+import type { DeviceCounters, FaultKind, StallTask, StopReport } from '../types.js';
 
 export type LocalTargetName = 'addon' | 'asan' | 'tsan';
 export const LOCAL_TARGETS: readonly LocalTargetName[] = ['addon', 'asan', 'tsan'];
@@ -61,6 +61,10 @@ export interface Target {
   /** True where injectFault works (the in-process device only). */
   readonly canInjectFaults: boolean;
   injectFault(kind: FaultKind, count: number): void;
+  /** True where stall works (a local target: the addon or a device process). */
+  readonly canStall: boolean;
+  /** Stalls a device task for ms (its next turn blocks); rejects where it cannot. */
+  stall(task: StallTask, ms: number): Promise<void>;
   /** Live twin counters where the target has them (a device process reports only at exit). */
   counters(): DeviceCounters | null;
   /** Live twin counters, also of a device process (over its control channel); null for a board. */
@@ -96,6 +100,8 @@ export async function startTarget(spec: TargetSpec | LocalTargetName, options: T
       wsUrl: url.href, statsUrl: `${httpBase}/stats`,
       canInjectFaults: false,
       injectFault: () => { throw new UnsupportedError('fault injection needs the in-process device (--target addon)'); },
+      canStall: false,
+      stall: async () => { throw new UnsupportedError('a stall needs a local target (addon, asan, tsan)'); },
       counters: () => null,
       liveCounters: async () => null,
       alive: () => true,
@@ -110,6 +116,8 @@ export async function startTarget(spec: TargetSpec | LocalTargetName, options: T
       name: 'addon', kind: 'addon', label: 'addon', port: device.port, ...localUrls(device.port),
       canInjectFaults: true,
       injectFault: (kind, count) => device.injectFault(kind, count),
+      canStall: true,
+      stall: async (task, ms) => device.stall(task, ms),
       counters: () => device.counters(),
       liveCounters: async () => device.counters(),
       alive: () => device.running,
@@ -126,6 +134,8 @@ export async function startTarget(spec: TargetSpec | LocalTargetName, options: T
     name: t.name, kind: 'process', label: t.name, port: device.port, ...localUrls(device.port),
     canInjectFaults: false,
     injectFault: () => { throw new UnsupportedError('fault injection is not available on the device process (use --target addon)'); },
+    canStall: true,
+    stall: (task, ms) => device.stall(task, ms),
     counters: () => device.counters(),
     liveCounters: () => (device.running ? device.readCounters().catch(() => null) : Promise.resolve(device.counters())),
     alive: () => device.running,

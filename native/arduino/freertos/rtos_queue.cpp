@@ -136,6 +136,7 @@ QueueHandle_t makeCounting(UBaseType_t max, UBaseType_t initial, StaticQueue_t* 
 }
 
 BaseType_t mutexTake(Q* q, TickType_t ticks, bool recursive, const char* what) {
+  twin::schedJitterPoint();  // scheduling jitter (Profile::schedJitterSeed): before a take
   if (recursive && q->type != Q::Type::Recursive) {
     error(std::string(what) + " on a semaphore that is not a recursive mutex: fails");
     return pdFAIL;
@@ -184,12 +185,14 @@ BaseType_t mutexGive(Q* q, bool recursive, const char* what) {
     q->count = 1;
     q->cvData.notify_all();
   }
+  twin::schedJitterPoint();  // after a give
   return pdPASS;
 }
 
 BaseType_t send(Q* q, const void* item, TickType_t ticks, BaseType_t pos, const char* what) {
   if (nullHandle(q, what)) return pdFAIL;
   if (q->isMutex()) return mutexGive(q, false, what);
+  twin::schedJitterPoint();  // a give of a counting/binary semaphore or a queue send
   if (pos == queueOVERWRITE && q->length != 1) {
     error(std::string(what) + ": xQueueOverwrite is for queues of length 1: fails");
     return pdFAIL;
@@ -230,6 +233,7 @@ BaseType_t send(Q* q, const void* item, TickType_t ticks, BaseType_t pos, const 
 
 BaseType_t receive(Q* q, void* buf, TickType_t ticks, bool peek, const char* what) {
   if (nullHandle(q, what)) return pdFAIL;
+  twin::schedJitterPoint();  // a take of a counting/binary semaphore or a queue receive
   if (q->isMutex()) {
     if (peek) {
       error(std::string(what) + " on a mutex: fails");

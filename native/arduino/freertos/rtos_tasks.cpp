@@ -370,6 +370,7 @@ BaseType_t xPortEnterCriticalTimeout(portMUX_TYPE* mux, BaseType_t timeout) {
     error("portENTER_CRITICAL(NULL): ignored");
     return pdFAIL;
   }
+  twin::jitterPoint();  // scheduling jitter (Profile::schedJitterSeed): before entering
   uint32_t me = threadToken();
   if (__atomic_load_n(&mux->owner, __ATOMIC_RELAXED) == me) {
     ++mux->count;
@@ -396,7 +397,10 @@ void vPortExitCritical(portMUX_TYPE* mux) {
     return;
   }
   --tlsCriticalDepth;
-  if (--mux->count == 0) __atomic_store_n(&mux->owner, 0u, __ATOMIC_RELEASE);
+  if (--mux->count == 0) {
+    __atomic_store_n(&mux->owner, 0u, __ATOMIC_RELEASE);
+    twin::jitterPoint();  // after leaving (not inside: a critical section on the board never sleeps)
+  }
 }
 
 // ---------------- tasks ----------------
