@@ -65,6 +65,30 @@ describe('ESPAsyncWebServer sketches on the drop-in', () => {
   }
 });
 
+// The examples the README points a new user at (examples/) are sketches too: each builds against the
+// drop-in and passes the generic stress under the sanitizer that matters for what it does (ChatEcho:
+// two WebSocket servers and cleanupClients() from loop(), both sanitizers; LedToggleSensor: a
+// sensor task beside the loop and async_tcp, TSan; LittleFSStatic: files served while clients churn,
+// ASan).
+describe('the shipped examples under the sanitizers', () => {
+  const examples = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'examples');
+  const runs: Array<[string, 'asan' | 'tsan', Parameters<typeof runFirmwareStress>[0]]> = [
+    ['ChatEcho', 'asan', { wsPaths: ['/ws', '/echo'] }],
+    ['ChatEcho', 'tsan', { wsPaths: ['/ws', '/echo'] }],
+    ['LedToggleSensor', 'tsan', {}],
+    ['LittleFSStatic', 'asan', { httpPaths: ['/', '/style.css', '/api/files', '/missing'] }],
+  ];
+  for (const [example, variant, extra] of runs) {
+    it(`examples/${example} passes every invariant (${variant})`, async () => {
+      const r = await runFirmwareStress({ project: path.join(examples, example), variant, durationMs: 3000, seed: 11, ...extra }).result;
+      expect(r.invariants.filter((i) => !i.ok)).toEqual([]);
+      expect(r.ok).toBe(true);
+      expect(r.stats.wsOpened).toBeGreaterThan(5);
+      expect(r.stop!.exitCode).toBe(0);
+    }, 180_000);
+  }
+});
+
 // With TWINCORE_ESPASYNCWEBSERVER_DIR (a checkout of ESPAsyncWebServer 3.x), the same sketches also
 // build against upstream, and both verdicts are printed side by side (upstream's are its own
 // findings, not asserted; see test/upstream.test.ts).

@@ -59,7 +59,7 @@ describe('verdicts', () => {
     }
     const io = captureIo();
     expect(await main(['stress', '--config', 'maxClients=0'], io)).toBe(2);
-    expect(io.err.split('\n')[0]).toBe("twincore: config 'maxClients' must be an integer 1..1024, got '0'");
+    expect(io.err.split('\n')[0]).toBe("twincore: config 'maxClients' must be an integer 1..4096, got '0'");
     expect(io.out).toBe('');
   });
 

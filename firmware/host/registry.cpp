@@ -113,7 +113,7 @@ bool referenceConfig(const FirmwareConfig& cfg, ReferenceConfig* out, std::strin
   }
   // 16 MiB: far above a board's heap, low enough that a typo is caught.
   if (!parseRange(cfg, "maxMessage", 1, 16 * 1024 * 1024, &out->maxMessage, error)) return false;
-  if (!parseRange(cfg, "maxClients", 1, 1024, &out->maxClients, error)) return false;
+  if (!parseRange(cfg, "maxClients", 1, 4096, &out->maxClients, error)) return false;
   if (!parseU32(cfg, "keepAliveSec", 65535, &out->keepAliveSec, error)) return false;
   if (!parseBool(cfg, "closeOnQueueFull", &out->closeOnQueueFull, error)) return false;
   if (!parseBool(cfg, "logEvents", &out->logEvents, error)) return false;

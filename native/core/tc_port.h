@@ -8,6 +8,10 @@
 //                    Blocking in lock() lets other tasks run (FreeRTOS semantics).
 //   uint32_t millis()
 //   void* rawAlloc(size_t) / void rawFree(void*, size_t)   may return nullptr (never throws)
+//   class NetBatch   scoped: the AsyncClient calls of one broadcast (space/add/send/state)
+//                    share few acquisitions of the network stack's lock where the platform
+//                    has one to share (the twin: one per 32 connections, next() before each
+//                    connection); an empty class on the board.
 //   void networkBarrier()   returns once the network task (async_tcp) has finished whatever
 //                    callback dispatch was in progress when it was called. The core calls it
 //                    after closing AsyncClients and before deleting them off async_tcp:

@@ -1331,7 +1331,7 @@ bool AsyncClient::_connectTo(uint32_t addr, uint16_t port) {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return false;
   {
-    Lock lk(d->net);
+    twin::NetLock lk(d, "AsyncClient::_connectTo");
     if (_conn || _lookup) return false;
   }
   bool ok = false;
@@ -1359,7 +1359,7 @@ bool AsyncClient::connect(const char* host, uint16_t port) {
   if (!d) return false;
   uint64_t id;
   {
-    Lock lk(d->net);
+    twin::NetLock lk(d, "AsyncClient::connect");
     if (_conn || _lookup) return false;
     id = d->nextLookupId++;
     _lookup = id;
@@ -1369,7 +1369,7 @@ bool AsyncClient::connect(const char* host, uint16_t port) {
     if (d->netStopping) return;
     AsyncClient* client;
     {
-      Lock lk(d->net);
+      twin::NetLock lk(d, "AsyncClient::connect");
       auto it = d->lookups.find(id);
       if (it == d->lookups.end()) return;  // cancelled (close, abort, destroyed)
       client = it->second;
@@ -1386,7 +1386,7 @@ bool AsyncClient::connect(const char* host, uint16_t port) {
 bool AsyncClient::_cancelLookup() {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return false;
-  Lock lk(d->net);
+  twin::NetLock lk(d, "AsyncClient::_cancelLookup");
   if (!_lookup) return false;
   d->lookups.erase(_lookup);
   _lookup = 0;
@@ -1399,7 +1399,7 @@ bool AsyncClient::_detachAndClose(bool reset) {
   Conn* c;
   uint64_t id = 0;
   {
-    Lock lk(d->net);
+    twin::NetLock lk(d, "AsyncClient::_detachAndClose");
     c = _conn;
     if (c) {
       c->client = nullptr;
@@ -1441,7 +1441,7 @@ int8_t AsyncClient::abort() {
 bool AsyncClient::free() {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return true;
-  Lock lk(d->net);
+  twin::NetLock lk(d, "AsyncClient::free");
   return !_conn || (_conn->state != Conn::State::Open && _conn->state != Conn::State::Connecting);
 }
 
@@ -1451,7 +1451,7 @@ size_t AsyncClient::space() const {
   size_t room;
   bool flushNow = false;
   {
-    Lock lk(d->net);
+    twin::NetLock lk(d);
     Conn* c = _conn;
     if (!c || c->state != Conn::State::Open || c->writeFailed) return 0;
     size_t used = size_t(c->pendingBytes) + c->inflight;
@@ -1464,7 +1464,10 @@ size_t AsyncClient::space() const {
       flushNow = c->pendingBytes > 0 && twin::corkedOn(d);
     }
   }
-  if (flushNow) twin::corkFlush();
+  if (flushNow) {
+    if (twin::netBatchedOn(d)) twin::netBatchDeferCorkFlush();
+    else twin::corkFlush();
+  }
   return room;
 }
 
@@ -1473,7 +1476,7 @@ bool AsyncClient::canSend() const { return space() > 0; }
 size_t AsyncClient::add(const char* data, size_t size, uint8_t apiflags) {
   twin::Device::Impl* d = implOf(_device);
   if (!d || !data || size == 0) return 0;
-  Lock lk(d->net);
+  twin::NetLock lk(d);
   Conn* c = _conn;
   if (!c || c->state != Conn::State::Open || c->writeFailed) return 0;
   size_t used = size_t(c->pendingBytes) + c->inflight;
@@ -1529,7 +1532,7 @@ bool AsyncClient::send() {
   if (!d) return false;
   bool wake;
   {
-    Lock lk(d->net);
+    twin::NetLock lk(d);
     Conn* c = _conn;
     if (!c || c->state != Conn::State::Open) return false;
     // As AsyncTCP's send(), the ack timeout counts from here; the twin stamps the first send()
@@ -1542,7 +1545,10 @@ bool AsyncClient::send() {
     // stays in cache and both cores work.
     if (!wake && c->stagedBytes >= twin::kCorkMaxBytes && twin::corkedOn(d)) wake = true;
   }
-  if (wake) d->wakeNet();
+  if (wake) {
+    if (twin::netBatchedOn(d)) twin::netBatchDeferWake();
+    else d->wakeNet();
+  }
   return true;
 }
 
@@ -1555,7 +1561,7 @@ size_t AsyncClient::write(const char* data, size_t size, uint8_t apiflags) {
 uint8_t AsyncClient::state() const {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return CLOSED;
-  Lock lk(d->net);
+  twin::NetLock lk(d);
   if (!_conn) return CLOSED;
   switch (_conn->state) {
     case Conn::State::Connecting: return SYN_SENT;
@@ -1577,25 +1583,25 @@ uint16_t AsyncClient::getMss() const {
 uint32_t AsyncClient::getRxTimeout() const {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return _rx_timeout;
-  Lock lk(d->net);
+  twin::NetLock lk(d);
   return _rx_timeout;
 }
 void AsyncClient::setRxTimeout(uint32_t timeout) {
   twin::Device::Impl* d = implOf(_device);
   if (!d) { _rx_timeout = timeout; return; }
-  Lock lk(d->net);
+  twin::NetLock lk(d, "AsyncClient::setRxTimeout");
   _rx_timeout = timeout;
 }
 uint32_t AsyncClient::getAckTimeout() const {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return _ack_timeout;
-  Lock lk(d->net);
+  twin::NetLock lk(d);
   return _ack_timeout;
 }
 void AsyncClient::setAckTimeout(uint32_t timeout) {
   twin::Device::Impl* d = implOf(_device);
   if (!d) { _ack_timeout = timeout; return; }
-  Lock lk(d->net);
+  twin::NetLock lk(d, "AsyncClient::setAckTimeout");
   _ack_timeout = timeout;
 }
 
@@ -1605,7 +1611,7 @@ void AsyncClient::setNoDelay(bool nodelay) const {
   Conn* c;
   uint64_t id;
   {
-    Lock lk(d->net);
+    twin::NetLock lk(d, "AsyncClient::setNoDelay");
     c = _conn;
     if (!c) return;
     c->noDelay = nodelay;
@@ -1617,7 +1623,7 @@ void AsyncClient::setNoDelay(bool nodelay) const {
 bool AsyncClient::getNoDelay() {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return false;
-  Lock lk(d->net);
+  twin::NetLock lk(d);
   return _conn && _conn->noDelay;
 }
 
@@ -1627,7 +1633,7 @@ void AsyncClient::setKeepAlive(uint32_t ms, uint8_t cnt) {
   Conn* c;
   uint64_t id;
   {
-    Lock lk(d->net);
+    twin::NetLock lk(d, "AsyncClient::setKeepAlive");
     c = _conn;
     if (!c) return;  // AsyncTCP dereferences its null pcb here; the twin does nothing
     id = c->id;
@@ -1650,10 +1656,11 @@ void AsyncClient::setKeepAlive(uint32_t ms, uint8_t cnt) {
   });
 }
 
-#define TWIN_CONN_FIELD(expr, dflt)      \
+// A field of the connection (read-only: allowed inside a net batch).
+#define TWIN_CONN_FIELD(expr, dflt)        \
   twin::Device::Impl* d = implOf(_device); \
-  if (!d) return dflt;                   \
-  Lock lk(d->net);                       \
+  if (!d) return dflt;                     \
+  twin::NetLock lk(d);                     \
   return _conn ? (expr) : dflt;
 
 uint32_t AsyncClient::getRemoteAddress() const { TWIN_CONN_FIELD(uint32_t(_conn->remoteIp), 0u) }
@@ -1676,7 +1683,7 @@ IPAddress AsyncClient::localIP() const { return IPAddress(getLocalAddress()); }
 tcp_pcb* AsyncClient::pcb() {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return nullptr;
-  Lock lk(d->net);
+  twin::NetLock lk(d, "AsyncClient::pcb");
   return reinterpret_cast<tcp_pcb*>(_conn);  // opaque: never dereferenced
 }
 
@@ -1705,7 +1712,7 @@ size_t AsyncClient::ack(size_t len) {
   uint64_t id = 0;
   bool resume = false;
   {
-    Lock lk(d->net);
+    twin::NetLock lk(d, "AsyncClient::ack");
     if (len > _rx_ack_len) len = _rx_ack_len;
     _rx_ack_len -= uint32_t(len);
     reopenWindow(d, c, id, resume, len, _conn);
@@ -1722,7 +1729,7 @@ void AsyncClient::ackPacket(struct pbuf* pb) {
     uint64_t id = 0;
     bool resume = false;
     {
-      Lock lk(d->net);
+      twin::NetLock lk(d, "AsyncClient::ackPacket");
       reopenWindow(d, c, id, resume, len, _conn);
     }
     if (resume && len) d->withConn(c, id, [d](Conn* fc) { d->startReading(fc); });
@@ -1801,7 +1808,7 @@ void AsyncClient::_twinRecv(uint8_t* data, size_t len) {
       return;
     }
     {
-      Lock lk(d->net);
+      twin::NetLock lk(d, "AsyncClient::_twinRecv");
       if (_conn) _conn->rxUnacked += uint32_t(len);
     }
     _pb_cb(_pb_cb_arg, this, p);
@@ -1811,7 +1818,7 @@ void AsyncClient::_twinRecv(uint8_t* data, size_t len) {
   // Like AsyncTCP's _recv, this reads the client after the callback: deleting the client
   // inside its own onData is a use-after-free on the board, and so it is here.
   if (!_ack_pcb) {
-    Lock lk(d->net);
+    twin::NetLock lk(d, "AsyncClient::_twinRecv");
     _rx_ack_len += uint32_t(len);
     if (_conn) _conn->rxUnacked += uint32_t(len);
   }
@@ -1822,7 +1829,7 @@ void AsyncClient::_twinSent(size_t len) {
   uint32_t tx;
   {
     twin::Device::Impl* d = implOf(_device);
-    Lock lk(d->net);
+    twin::NetLock lk(d, "AsyncClient::_twinSent");
     _rx_last_ack = now;
     tx = _tx_last_packet;
   }
@@ -1835,7 +1842,7 @@ void AsyncClient::_twinPoll() {
   uint32_t tx, lastAck, ackTimeout, rxTimeout;
   twin::Device::Impl* d = implOf(_device);
   {
-    Lock lk(d->net);
+    twin::NetLock lk(d, "AsyncClient::_twinPoll");
     if (!_conn || _conn->state != Conn::State::Open) return;  // no poll before the handshake
     tx = _tx_last_packet;
     lastAck = _rx_last_ack;
@@ -1862,7 +1869,7 @@ void AsyncClient::_twinConnected() {
   // AsyncTCP's _connected: the idle and ack clocks start now.
   twin::Device::Impl* d = implOf(_device);
   {
-    Lock lk(d->net);
+    twin::NetLock lk(d, "AsyncClient::_twinConnected");
     _tx_last_packet = 0;
     _rx_last_ack = 0;
   }
@@ -1893,7 +1900,7 @@ AsyncServer::~AsyncServer() { end(); }
 void AsyncServer::onClient(AcConnectHandler cb, void* arg) {
   twin::Device::Impl* d = implOf(_device ? _device : twin::contextDevice());
   if (d) {
-    Lock lk(d->net);
+    twin::NetLock lk(d, "AsyncServer::onClient");
     _connect_cb = std::move(cb);
     _connect_cb_arg = arg;
   } else {
@@ -1907,7 +1914,7 @@ void AsyncServer::begin() {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return;
   {
-    Lock lk(d->net);
+    twin::NetLock lk(d, "AsyncServer::begin");
     if (_listener) return;
   }
   std::string error;
@@ -1915,7 +1922,7 @@ void AsyncServer::begin() {
     {
       // Checked again here: two begin() calls racing both passed the check above, and only
       // async_tcp (where this runs) serialises them.
-      Lock lk(d->net);
+      twin::NetLock lk(d, "AsyncServer::begin");
       if (_listener) return;
     }
     if (d->faults.failListen.load() > 0 && d->faults.failListen.fetch_sub(1) > 0) {
@@ -1927,7 +1934,7 @@ void AsyncServer::begin() {
     l->firmwarePort = _port;
     uint16_t hostPort;
     {
-      Lock lk(d->net);
+      twin::NetLock lk(d, "AsyncServer::begin");
       auto it = d->portMap.find(_port);
       hostPort = it != d->portMap.end() ? it->second : (d->portMap.empty() ? d->profile.hostPort : 0);
     }
@@ -1937,7 +1944,7 @@ void AsyncServer::begin() {
     }
     d->listeners.push_back(l);
     {
-      Lock lk(d->net);
+      twin::NetLock lk(d, "AsyncServer::begin");
       l->server = this;
       _listener = l;
       d->portMap[_port] = l->hostPort;
@@ -1954,13 +1961,13 @@ void AsyncServer::end() {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return;
   {
-    Lock lk(d->net);
+    twin::NetLock lk(d, "AsyncServer::end");
     if (!_listener) return;
   }
   d->runOnNet([&] {
     twin::Listener* l;
     {
-      Lock lk(d->net);
+      twin::NetLock lk(d, "AsyncServer::end");
       l = _listener;
       if (!l) return;
       l->server = nullptr;
@@ -1981,13 +1988,13 @@ bool AsyncServer::getNoDelay() const { return _noDelay; }
 uint8_t AsyncServer::status() const {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return CLOSED;
-  Lock lk(d->net);
+  twin::NetLock lk(d, "AsyncServer::status");
   return _listener ? LISTEN : CLOSED;
 }
 
 uint16_t AsyncServer::boundPort() const {
   twin::Device::Impl* d = implOf(_device);
   if (!d) return 0;
-  Lock lk(d->net);
+  twin::NetLock lk(d, "AsyncServer::boundPort");
   return _listener ? _listener->hostPort : 0;
 }

@@ -38,10 +38,41 @@ thread_local bool tlsNoUnwind = false;
 // send left async_tcp something to flush.
 thread_local bool tlsCorked = false;
 thread_local bool tlsCorkPending = false;
+// Net batch (twin_internal.h): the device whose net this thread holds through a batch, and
+// whether a call inside it wanted async_tcp woken.
+thread_local Device::Impl* tlsNetBatch = nullptr;
+thread_local bool tlsNetBatchWake = false;
+thread_local bool tlsNetBatchCorkFlush = false;
 const auto processStart = std::chrono::steady_clock::now();
 }  // namespace
 
 Device::Impl* currentImpl() { return tlsDev; }
+
+Device::Impl* netBatchBegin() {
+  Device::Impl* d = tlsDev;
+  if (!d || tlsNetBatch) return nullptr;
+  d->net.lock();
+  tlsNetBatch = d;
+  return d;
+}
+
+void netBatchEnd(Device::Impl* d) {
+  if (!d) return;
+  tlsNetBatch = nullptr;
+  d->net.unlock();
+  if (tlsNetBatchWake) d->wakeNet();
+  if (tlsNetBatchCorkFlush) corkFlush();
+  tlsNetBatchWake = tlsNetBatchCorkFlush = false;
+}
+
+bool netBatchedOn(Device::Impl* d) { return tlsNetBatch == d && d; }
+void netBatchDeferWake() { tlsNetBatchWake = true; }
+void netBatchDeferCorkFlush() { tlsNetBatchCorkFlush = true; }
+void netBatchMisuse(const char* fn) {
+  std::fprintf(stderr, "twincore: %s called inside a network batch (only space/add/send/state may be); aborting\n", fn);
+  std::abort();
+}
+
 
 bool corkedOn(Device::Impl* d) { return tlsCorked && tlsDev == d; }
 void corkNote() { tlsCorkPending = true; }

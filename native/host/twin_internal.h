@@ -466,6 +466,43 @@ void setThreadIdentity(Device::Impl* dev, Role role, const char* taskName = null
 bool corkedOn(Device::Impl* d);  // true on d's loop task inside a pass
 void corkNote();                 // a corked send left work for async_tcp
 void corkFlush();                // wakes async_tcp when a corked send is waiting
+// Net batches (the core's broadcast, through port::NetBatch): the calling thread takes its
+// device's net lock once and keeps it across a run of AsyncClient::space()/add()/send()/state()
+// calls on many connections, instead of once per call (at 1000 clients async_tcp's writes made
+// every one of those acquisitions a contended cache-line transfer). What it may call inside:
+// those four (and canSend()/connected() & co. over state()); any other AsyncClient/AsyncServer
+// method inside a batch is a programming error and aborts with its name (it would deadlock).
+// The wakes those calls would give async_tcp are deferred to netBatchEnd(). The interleaving
+// this allows (async_tcp makes no progress during one broadcast) is one the board allows too.
+// Off when scheduling jitter is on, so every lock point stays a yield point.
+// Owner: the calling thread, strictly nested in one function; nested batches are no-ops.
+Device::Impl* netBatchBegin();        // null: no batch (no device on this thread, or nested)
+void netBatchEnd(Device::Impl* d);    // d from netBatchBegin (null: nothing)
+bool netBatchedOn(Device::Impl* d);   // this thread holds d's net through a batch
+void netBatchDeferWake();             // a call inside the batch wanted async_tcp woken now
+void netBatchDeferCorkFlush();        // a call inside the batch wanted corkFlush()
+void netBatchMisuse(const char* fn);  // aborts: fn is not allowed inside a batch
+
+// net, unless the calling thread already holds it through a batch. `batchSafe` false: the
+// caller may not run inside a batch (netBatchMisuse).
+class NetLock {
+ public:
+  explicit NetLock(Device::Impl* d, const char* fn = nullptr) : _d(d), _own(!netBatchedOn(d)) {
+    if (!_own && fn) netBatchMisuse(fn);
+    if (_own) d->net.lock();
+  }
+  ~NetLock() {
+    if (_own) _d->net.unlock();
+  }
+  bool batched() const { return !_own; }
+  NetLock(const NetLock&) = delete;
+  NetLock& operator=(const NetLock&) = delete;
+
+ private:
+  Device::Impl* _d;
+  bool _own;
+};
+
 // The longest wait between two idle passes of a loop task (twin.cpp loopMain), by the number of
 // devices running in the process.
 uint32_t idlePaceCapMs();

@@ -24,6 +24,7 @@
 #include "AsyncTCP.h"
 #include "tc_loop.h"
 #include "tc_peer.h"
+#include "tc_port.h"
 #include "tc_test.h"
 #include "twin.h"
 #include "twin_internal.h"
@@ -425,4 +426,83 @@ TEST(perf_idle_loop_is_paced_down_and_network_events_wake_it) {
     rig.s.onLoop = nullptr;
   }
   ::close(fds[0]);
+}
+
+// The core's broadcast holds the network lock once for all its connections (port::NetBatch):
+// inside, space()/add()/send()/state() do not take it again (another thread cannot get it), the
+// wakes they would give async_tcp wait for the batch's end, and everything still goes out in one
+// write per connection. A nested batch is nothing; off a device thread a batch is nothing.
+TEST(perf_net_batch_holds_the_lock_once_across_a_broadcast) {
+  Rig rig;
+  REQUIRE(rig.port != 0);
+  const size_t n = 12;  // within the esp32 profile's 16 sockets
+  std::vector<int> fds = rig.connect(n);
+  REQUIRE(rig.s.clients.size() == n);
+  uint64_t before = settledWrites(rig);
+  bool heldInside = false, nestedOk = false;
+  tcloop::runOnLoop(*rig.device, [&] {
+    twincore::port::NetBatch batch;
+    {
+      twincore::port::NetBatch nested;  // a no-op: the lock is already ours
+      nestedOk = true;
+    }
+    for (int m = 0; m < 10; ++m) {
+      for (size_t k = 0; k < n; ++k) {
+        batch.next();  // 120 calls: renewed every 32, so held again at the end
+        AsyncClient* c = rig.s.client(k);
+        CHECK(c->connected());
+        CHECK(c->space() >= 4);
+        CHECK_EQ(c->add("abc;", 4), size_t(4));
+        CHECK(c->send());
+      }
+    }
+    std::thread other([&] {
+      bool got = rig.impl()->net.try_lock();
+      if (got) rig.impl()->net.unlock();
+      heldInside = !got;
+    });
+    other.join();
+  });
+  CHECK(nestedOk);
+  CHECK_MSG(heldInside, "the net lock is held through the batch");
+  std::string expect;
+  for (int m = 0; m < 10; ++m) expect += "abc;";
+  for (int fd : fds) CHECK(readBytes(fd, expect.size(), 3000) == expect);
+  uint64_t writes = settledWrites(rig) - before;
+  CHECK_MSG(writes == n, "writes for 10 batched sends to each of " << n << " connections: " << writes);
+  for (int fd : fds) ::close(fd);
+}
+
+TEST(perf_net_batch_inside_a_network_callback_and_off_device_threads) {
+  Rig rig;
+  REQUIRE(rig.port != 0);
+  std::vector<int> fds = rig.connect(3);
+  REQUIRE(rig.s.clients.size() == 3);
+  {
+    // The test thread belongs to no device: the batch takes nothing and calls lock as usual.
+    twincore::port::NetBatch none;
+    CHECK(rig.s.client(0)->space() > 0);
+    CHECK(rig.impl()->net.try_lock());
+    rig.impl()->net.unlock();
+  }
+  {
+    std::lock_guard<std::mutex> lk(rig.s.mu);
+    rig.s.onData = [&rig](AsyncClient*, size_t) {
+      twincore::port::NetBatch batch;  // on async_tcp: a relay from onData
+      for (size_t k = 0; k < 3; ++k) {
+        AsyncClient* c = rig.s.client(k);
+        if (c && c->space() >= 6) {
+          c->add("relay;", 6);
+          c->send();
+        }
+      }
+    };
+  }
+  CHECK(::send(fds[0], "x", 1, 0) == 1);
+  for (int fd : fds) CHECK(readBytes(fd, 6, 3000) == "relay;");
+  {
+    std::lock_guard<std::mutex> lk(rig.s.mu);
+    rig.s.onData = nullptr;
+  }
+  for (int fd : fds) ::close(fd);
 }

@@ -10,7 +10,7 @@ const U32 = (min: number, max: number): Rule => ({ kind: 'u32', min, max });
 
 const RULES: Readonly<Record<string, Readonly<Record<string, Rule>>>> = {
   reference: {
-    port: U32(0, 65535), wsPath: { kind: 'path' }, maxMessage: U32(1, 16 * 1024 * 1024), maxClients: U32(1, 1024),
+    port: U32(0, 65535), wsPath: { kind: 'path' }, maxMessage: U32(1, 16 * 1024 * 1024), maxClients: U32(1, 4096),
     keepAliveSec: U32(0, 65535), closeOnQueueFull: { kind: 'bool' }, logEvents: { kind: 'bool' },
     rate: U32(0, 1000), size: U32(52, 64 * 1024), count: U32(0, 1_000_000_000),
   },

@@ -435,7 +435,7 @@ export interface LimitRaise {
 }
 
 /** The reference firmware's WebSocket client limit (firmware/host/registry.cpp maxClients range). */
-export const FIRMWARE_MAX_CLIENTS = 1024;
+export const FIRMWARE_MAX_CLIENTS = 4096;
 
 /** The device options a local target boots with: the profile and the firmware config, with the
  *  limits raised to fit the clients (unless device.fitLimits is false); `raised` lists what was. */

@@ -28,6 +28,16 @@ class Mutex {
   SemaphoreHandle_t _h;
 };
 
+// The host batches its network lock across a broadcast; on the board AsyncTCP has its own
+// locking per call, so this is nothing.
+class NetBatch {
+ public:
+  NetBatch() {}
+  void next() {}
+  NetBatch(const NetBatch&) = delete;
+  NetBatch& operator=(const NetBatch&) = delete;
+};
+
 uint32_t millis();
 void* rawAlloc(size_t n);
 void rawFree(void* p, size_t n);

@@ -17,6 +17,15 @@ void Mutex::lock() {
   twin::cpuBlockEnd();
 }
 
+NetBatch::NetBatch() : _dev(twin::netBatchBegin()) {}
+NetBatch::~NetBatch() { twin::netBatchEnd(static_cast<twin::Device::Impl*>(_dev)); }
+void NetBatch::renew() {
+  _n = 0;
+  if (!_dev) return;
+  twin::netBatchEnd(static_cast<twin::Device::Impl*>(_dev));
+  _dev = twin::netBatchBegin();
+}
+
 uint32_t millis() { return ::millis(); }
 void* rawAlloc(size_t n) { return twin::heapAlloc(n); }
 void rawFree(void* p, size_t n) { twin::heapFree(p, n); }

@@ -19,6 +19,29 @@ class Mutex {
   std::mutex _m;
 };
 
+// Holds the network stack's lock across a run of AsyncClient space()/add()/send()/state()
+// calls (a broadcast) instead of taking it per call; nothing else may be called meanwhile (the
+// twin aborts with the name of what was). Scoped, one function; a nested one is a no-op.
+// next() marks the start of the next connection's calls: every kPerHold connections the lock is
+// let go for a moment, so async_tcp's writes are never held up for a whole broadcast to a
+// thousand clients (it waits for one hold, as it waited for one call before).
+class NetBatch {
+ public:
+  NetBatch();
+  ~NetBatch();
+  void next() {
+    if (++_n == kPerHold) renew();
+  }
+  NetBatch(const NetBatch&) = delete;
+  NetBatch& operator=(const NetBatch&) = delete;
+
+ private:
+  static constexpr unsigned kPerHold = 32;
+  void renew();
+  void* _dev;
+  unsigned _n = 0;
+};
+
 uint32_t millis();
 void* rawAlloc(size_t n);
 void rawFree(void* p, size_t n);
