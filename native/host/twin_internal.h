@@ -489,10 +489,16 @@ class NetLock {
  public:
   explicit NetLock(Device::Impl* d, const char* fn = nullptr) : _d(d), _own(!netBatchedOn(d)) {
     if (!_own && fn) netBatchMisuse(fn);
-    if (_own) d->net.lock();
+    if (_own) {
+      jitterPoint();  // scheduling jitter: before taking (none inside a batch, which holds net)
+      d->net.lock();
+    }
   }
   ~NetLock() {
-    if (_own) _d->net.unlock();
+    if (_own) {
+      _d->net.unlock();
+      jitterPoint();  // and after releasing
+    }
   }
   bool batched() const { return !_own; }
   NetLock(const NetLock&) = delete;
