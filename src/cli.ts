@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { PROFILES, type Profile } from './defaults.js';
 import { UsageError, isTwincoreError } from './errors.js';
 import { MERGE_FLAGS, STRESS_FLAGS, STRESS_HELP_TAIL, jitterOption, mergeCommand, referenceStressCommand, wifiFlags } from './cli-stress.js';
-import { applyWifi, parseStall } from './harness/wifi-faults.js';
+import { applyWifi, parseStall, wifiSettings } from './harness/wifi-faults.js';
 import { version } from './version.js';
 import { SERVE_DEFAULTS, parseConfigPairs, serve, type ServeOptions } from './serve.js';
 import { FirmwareBuildError, FirmwareProjectError } from './errors.js';
@@ -281,6 +281,13 @@ const FIRMWARE_SERVE_FLAGS: readonly FlagDef<FirmwareServeCliConfig>[] = [
   ...wifiFlags<FirmwareServeCliConfig>(false),
 ];
 
+/** ", over the weak-wifi link ..." for a profile with the link model or jitter on (else ''). */
+function wifiNote(p: Profile): string {
+  const w = wifiSettings(p);
+  return (w.link ? `, over the ${w.link.name ?? 'custom'} link (${w.link.linkBandwidthKbps || 'unlimited'} kbit/s, round trip ${w.link.linkRttMs} ms + 0..${w.link.linkJitterMs} ms)` : '') +
+    (w.jitterSeed !== null ? `, with scheduling jitter (seed ${w.jitterSeed})` : '');
+}
+
 async function firmwareServeCommand(dir: string, args: string[], io: CliIo): Promise<number> {
   const flags = parseFlags(args, FIRMWARE_SERVE_FLAGS);
   const variant = (flags.target ?? 'plain') as Variant;
@@ -308,7 +315,7 @@ async function firmwareServeCommand(dir: string, args: string[], io: CliIo): Pro
   device.on('log', (_lvl, line) => io.stdout(`[${build.project.name}] ${line}\n`));
   for (const l of device.logs) io.stdout(`[${build.project.name}] ${l.line}\n`);
   io.stdout(`${build.project.name} (${variant}, ${build.library === 'upstream' ? 'ESPAsyncWebServer' : 'twincore core'}) on a simulated ${profile.name}: ` +
-    `http://127.0.0.1:${device.port}/  ws://127.0.0.1:${device.port}/ws  (ports ${device.ports.join(', ')}); Ctrl-C stops it\n`);
+    `http://127.0.0.1:${device.port}/  ws://127.0.0.1:${device.port}/ws  (ports ${device.ports.join(', ')})${wifiNote(profile)}; Ctrl-C stops it\n`);
   const why = await new Promise<string>((resolve) => {
     const onSig = (sig: string) => () => resolve(sig);
     process.once('SIGINT', onSig('SIGINT'));

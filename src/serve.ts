@@ -101,9 +101,9 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
     });
     const url = device.httpUrl;
     const wifi = wifiSettings(base);
-    const wifiNote = [wifi.link ? `link ${wifi.link.name ?? 'custom'} (${wifi.link.linkBandwidthKbps} kbit/s, ${wifi.link.linkRttMs} ms + 0..${wifi.link.linkJitterMs} ms)` : '',
-      wifi.jitterSeed !== null ? `scheduling jitter (seed ${wifi.jitterSeed})` : ''].filter(Boolean).join(', ');
-    print(`twincore: reference firmware on the simulated ${base.name}${wifiNote ? ` over a ${wifiNote}` : ''} — open ${url}`);
+    const wifiNote = [wifi.link ? `, over the ${wifi.link.name ?? 'custom'} link (${wifi.link.linkBandwidthKbps || 'unlimited'} kbit/s, round trip ${wifi.link.linkRttMs} ms + 0..${wifi.link.linkJitterMs} ms)` : '',
+      wifi.jitterSeed !== null ? `, with scheduling jitter (seed ${wifi.jitterSeed})` : ''].join('');
+    print(`twincore: reference firmware on the simulated ${base.name}${wifiNote} — open ${url}`);
     print(`twincore: WebSocket ${device.url}, counters ${url}stats; Ctrl-C to stop`);
     options.onReady?.(url);
 

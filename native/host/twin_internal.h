@@ -491,14 +491,14 @@ class NetLock {
   explicit NetLock(Device::Impl* d, const char* fn = nullptr) : _d(d), _own(!netBatchedOn(d)) {
     if (!_own && fn) netBatchMisuse(fn);
     if (_own) {
-      jitterPoint();
+      jitterPoint();  // scheduling jitter: before taking (none inside a batch, which holds net)
       d->net.lock();
     }
   }
   ~NetLock() {
     if (_own) {
       _d->net.unlock();
-      jitterPoint();
+      jitterPoint();  // and after releasing
     }
   }
   bool batched() const { return !_own; }
