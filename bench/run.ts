@@ -401,20 +401,29 @@ async function ceiling(quick: boolean): Promise<number> {
   return r.perSecond;
 }
 
-interface BoardPoint { rate: number; clients: number; deliveredShare: number; latencyP99Ms: number }
+interface BoardPoint { link: string; rate: number; clients: number; deliveredShare: number; latencyP99Ms: number; dropped: boolean }
 
-/** The esp32 profile as shipped (16 connections, 8 WebSocket clients, 5760 B windows): 8 clients
- *  at rising broadcast rates of 64 B until a client misses more than 1% of its messages. */
+const BOARD_LINKS = ['loopback', 'good-wifi', 'weak-wifi'];
+
+/** The esp32 profile as shipped (16 connections, 8 WebSocket clients, 5760 B windows) on each
+ *  link of the twin's link model (native/host/twin.cpp namedLink: loopback, good-wifi 20 Mbit/s
+ *  13 ms, weak-wifi 2 Mbit/s 40 ms): 8 clients at rising broadcast rates of 64 B until the
+ *  slowest client misses more than 1% of its messages (queues full, the core drops). */
 async function boardCapacity(quick: boolean): Promise<BoardPoint[]> {
   const device = path.join(BUILD, 'twincore-device');
   const out: BoardPoint[] = [];
-  for (const rate of [100, 250, 500, 1000]) {
-    const s = await startProcess('twin-esp32-board', device, ['--firmware', 'reference', '--profile', 'esp32', '--max-seconds', '120'], /^TWINCORE_DEVICE_READY (.*)$/, '1 stop\n');
-    try {
-      const r = await loadgen(['--port', String(s.ports[0]), '--mode', 'recv', '--clients', '8', '--rate', String(rate), '--size', '64', ...dur(quick)]);
-      out.push({ rate, clients: 8, deliveredShare: r.perClientMin / (rate * r.seconds), latencyP99Ms: r.latencyMs.p99 });
-    } finally {
-      await s.stop();
+  for (const link of BOARD_LINKS) {
+    for (const rate of [100, 250, 500, 1000]) {
+      const s = await startProcess('twin-esp32-board', device, ['--firmware', 'reference', '--profile', 'esp32', '--link', link, '--max-seconds', '120'], /^TWINCORE_DEVICE_READY (.*)$/, '1 stop\n');
+      let share: number;
+      try {
+        const r = await loadgen(['--port', String(s.ports[0]), '--mode', 'recv', '--clients', '8', '--rate', String(rate), '--size', '64', ...dur(quick)]);
+        share = r.perClientMin / (rate * r.seconds);
+        out.push({ link, rate, clients: 8, deliveredShare: share, latencyP99Ms: r.latencyMs.p99, dropped: share < 0.99 });
+      } finally {
+        await s.stop();
+      }
+      if (share < 0.99) break;  // drops began: higher rates only drop more
     }
   }
   return out;
@@ -531,7 +540,11 @@ async function main(): Promise<void> {
   }
   lines.push(`Load generator ceiling (its own in-process server, 100 connections, 64 B): ${fmt(ceil, '/s')} frames/s.`);
   if (board.length) {
-    lines.push(`esp32 profile as shipped (8 clients, 5760 B windows), 64 B broadcast: ` + board.map((b) => `${b.rate}/s -> ${(b.deliveredShare * 100).toFixed(1)}% to the slowest client (p99 ${b.latencyP99Ms.toFixed(1)} ms)`).join('; ') + '.');
+    for (const link of BOARD_LINKS) {
+      const pts = board.filter((b) => b.link === link);
+      if (!pts.length) continue;
+      lines.push(`esp32 profile as shipped (8 clients, 5760 B windows) on ${link}, 64 B broadcast: ` + pts.map((b) => `${b.rate}/s -> ${(b.deliveredShare * 100).toFixed(1)}% to the slowest client (p99 ${b.latencyP99Ms.toFixed(1)} ms)${b.dropped ? ' DROPS' : ''}`).join('; ') + '.');
+    }
   }
   if (scale.length) {
     lines.push(`Simulation scale (esp32 devices in one process, 8 clients each at 10 Hz x 64 B): ` + scale.map((p) => `${p.devices}: ${p.ok ? 'ok' : 'MISSES'} (slowest client ${(p.minShare * 100).toFixed(1)}%, gap p99 ${p.gapP99Ms.toFixed(0)} ms, idle CPU ${p.idleCpuPct.toFixed(0)}% of a core)`).join('; ') + '.');
