@@ -1,5 +1,5 @@
 // ws_client.h: the per-client state of the WebSocket core, a plain struct whose size is known
-// (behaviour lives in AsyncWebSocket.cpp). Byte counts are for a 64-bit host / the ESP32.
+// (behaviour lives in ws_server.cpp, ws_send.cpp, ws_receive.cpp and ws_lifetime.cpp). Byte counts are for a 64-bit host / the ESP32.
 //
 // Guarded by the owning server's mutex, except where marked "rx": the receive side (parser,
 // reassembly buffer) is touched only by the client's onData on async_tcp, one call at a time,
