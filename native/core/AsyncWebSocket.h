@@ -583,6 +583,7 @@ class AsyncWebSocket : public AsyncWebHandler {
   void _emit(Client* c, AwsEventType t, void* arg, uint8_t* data, size_t len);
   bool _enqueueLocked(Client* c, ws::SharedBuffer* buf, SendStatus& st);
   bool _flushLocked(Client* c);  // true: the TCP should now be closed
+  bool _sendLocked(Client* c, ws::SharedBuffer* b, SendStatus& st);  // true: close the TCP
   bool _queueCloseLocked(Client* c, uint16_t code, const char* reason, size_t reasonLen);
   void _clearQueuesLocked(Client* c);
   void _rx(Client* c, uint8_t* data, size_t len);

@@ -66,34 +66,33 @@ bool AsyncWebSocket::_enqueueLocked(Client* c, ws::SharedBuffer* buf, SendStatus
 bool AsyncWebSocket::_flushLocked(Client* c) {
   AsyncClient* ac = c->ac;
   if (!ac) return false;
-  size_t space = ac->space();
-  bool wrote = false;
-  while (space > 0) {
+  bool full = false, wrote = false;
+  while (!full) {  // an item left incomplete with the window open again is retried
     if (c->qCount && c->qOff > 0) {
-      if (!writeHead(ac, c, space, wrote)) break;
+      writeHead(ac, c, full, wrote);
       continue;
     }
     if (c->pong.len) {
-      if (!writeSlot(ac, c->pong, space, wrote)) break;
+      if (!writeSlot(ac, c->pong, full, wrote)) continue;
       c->pong.len = 0;
       c->pong.off = 0;  // the slot is free again: the next ping gets its pong
       continue;
     }
     if (c->ping.len) {
-      if (!writeSlot(ac, c->ping, space, wrote)) break;
+      if (!writeSlot(ac, c->ping, full, wrote)) continue;
       c->ping.len = 0;
       c->ping.off = 0;
       continue;
     }
     if (c->closeQueued) {
       if (!c->closeSent) {
-        if (!writeSlot(ac, c->close, space, wrote)) break;
+        if (!writeSlot(ac, c->close, full, wrote)) continue;
         c->closeSent = true;
       }
       break;
     }
     if (c->qCount) {
-      if (!writeHead(ac, c, space, wrote)) break;
+      writeHead(ac, c, full, wrote);
       continue;
     }
     break;
@@ -104,6 +103,39 @@ bool AsyncWebSocket::_flushLocked(Client* c) {
     c->rxHeld = 0;
   }
   return c->closeSent && c->peerClosed;
+}
+
+// Under _mu, for a connected client: one data message (framed, the caller keeps its reference)
+// to c, counted in st; true when the TCP should now be closed (close-on-full). The AsyncClient is
+// touched at most once per call, and not at all when c's queue is already waiting for acks:
+//  - nothing waiting (no queued frame, no control frame, no open stream): the frame goes straight
+//    into the window (one add(), one send(); a second add() only if a short add found the window
+//    reopened); only a part the window did not take is queued;
+//  - frames waiting: the window was full at the last flush (a flush stops only there), so the
+//    frame is queued and the ack that opens the window flushes it (_acAck), or the next poll;
+//  - otherwise (a control frame waits): queued, then flushed.
+// The queue-full outcome is _enqueueLocked's (dropped, or closed with close-on-full).
+bool AsyncWebSocket::_sendLocked(Client* c, ws::SharedBuffer* b, SendStatus& st) {
+  AsyncClient* ac = c->ac;
+  if (c->qCount == 0 && !c->fragOpen && !c->pong.len && !c->ping.len) {
+    uint32_t off = 0;
+    bool full = false, wrote = false;
+    while (!writeSome(ac, b->frameData(), b->frameLength(), off, full, wrote) && !full) {
+    }
+    if (wrote) ac->send();
+    st.queued++;
+    if (off < b->frameLength()) {  // the rest waits for the window (the queue is empty: it fits)
+      b->ref();
+      c->q[c->qHead] = b;
+      c->qCount = 1;
+      c->qOff = off;
+      c->qBytes += uint32_t(b->frameLength());
+    }
+    return false;
+  }
+  const bool waiting = c->qCount > 0;
+  if (!_enqueueLocked(c, b, st)) return c->closeSent && c->peerClosed;  // dropped, or close-on-full
+  return waiting ? false : _flushLocked(c);
 }
 
 // Under _mu. Queues our Close frame (once): status DISCONNECTING; whole data frames not yet
@@ -181,8 +213,7 @@ SendStatus AsyncWebSocket::_send(Client* c, uint8_t opcode, const void* data, si
       _allocFailures++;
       st.error = SendStatus::kNoMemory;
     } else if (c->status == WS_CONNECTED && c->ac) {
-      _enqueueLocked(c, b, st);
-      closeNow = _flushLocked(c);
+      closeNow = _sendLocked(c, b, st);
     } else {
       st.notConnected = 1;
     }
@@ -311,38 +342,34 @@ SendStatus AsyncWebSocket::_sendTo(uint32_t id, uint8_t opcode, const void* data
   return c ? _send(c, opcode, data, len, buf) : st;
 }
 
-// Frames once, queues to every connected client under the lock, flushes, then closes the
-// clients collected (queue full with close-on-full, or handshake complete) after unlocking.
+// Frames once (before locking: the copy allocates), then ONE acquisition of _mu for the whole
+// broadcast: each connected client is touched once (_sendLocked: one add() and one send() on its
+// AsyncClient, none when its queue waits for acks; before: space(), add(), send() per client and
+// a second lock round for the running check). Clients whose close completed
+// (close-on-full) are closed after unlocking.
 SendStatus AsyncWebSocket::_broadcast(uint8_t opcode, const void* data, size_t len, ws::SharedBuffer* buf) {
   SendStatus st;
-  {
-    Lock lk(_mu);
-    if (!_running) {
-      st.error = SendStatus::kNotRunning;
-      return st;
-    }
-  }
   ws::SharedBuffer* b = _framed(opcode, data, len, buf);
-  if (!b) {
-    Lock lk(_mu);
-    _allocFailures++;
-    st.error = SendStatus::kNoMemory;
-    return st;
-  }
   Client* toClose[kCloseBatch];
   size_t nClose = 0;
   {
     Lock lk(_mu);
-    for (Client* c = _head; c; c = c->next) {
-      if (c->status != WS_CONNECTED || !c->ac) continue;  // not reachable: not counted
-      _enqueueLocked(c, b, st);
-      if (_flushLocked(c) && nClose < kCloseBatch) {  // past the batch: closed by its next poll
-        c->refs++;
-        toClose[nClose++] = c;
+    if (!_running) {
+      st.error = SendStatus::kNotRunning;
+    } else if (!b) {
+      _allocFailures++;
+      st.error = SendStatus::kNoMemory;
+    } else {
+      for (Client* c = _head; c; c = c->next) {
+        if (c->status != WS_CONNECTED || !c->ac) continue;  // not reachable: not counted
+        if (_sendLocked(c, b, st) && nClose < kCloseBatch) {  // past the batch: closed by its next poll
+          c->refs++;
+          toClose[nClose++] = c;
+        }
       }
     }
   }
-  b->unref();
+  if (b) b->unref();
   _closeBatch(toClose, nClose);
   return st;
 }

@@ -38,15 +38,16 @@ inline void fillCtrl(ws::CtrlSlot& s, uint8_t op, const uint8_t* payload, size_t
   s.off = 0;
 }
 
-// Adds [p+off, p+n) as far as the window allows; true when the frame is fully added.
-inline bool writeSome(AsyncClient* ac, const uint8_t* p, size_t n, uint32_t& off, size_t& space, bool& wrote) {
+// Adds [p+off, p+n) as far as the window takes it (AsyncClient::add() takes what fits, as
+// AsyncTCP's does: no space() call before it). True when the frame is fully added. A short add
+// sets `full`, unless it took something and space() shows the window opened meanwhile (an ack on
+// the other core): then the caller goes on writing.
+inline bool writeSome(AsyncClient* ac, const uint8_t* p, size_t n, uint32_t& off, bool& full, bool& wrote) {
   size_t want = n - off;
-  if (want > space) want = space;
   size_t took = want ? ac->add(reinterpret_cast<const char*>(p + off), want, ASYNC_WRITE_FLAG_COPY) : 0;
   if (took) wrote = true;
   off += uint32_t(took);
-  space -= took;
-  if (took < want) space = 0;
+  if (took < want) full = took == 0 || ac->space() == 0;
   return off >= n;
 }
 
@@ -62,16 +63,16 @@ inline void popHead(ws::ClientState* c) {
 
 // Under the server's _mu: writes what fits of the frame at the head of c's queue, and pops it
 // once it is all written. True when it was.
-inline bool writeHead(AsyncClient* ac, ws::ClientState* c, size_t& space, bool& wrote) {
+inline bool writeHead(AsyncClient* ac, ws::ClientState* c, bool& full, bool& wrote) {
   ws::SharedBuffer* b = c->q[c->qHead];
-  if (!writeSome(ac, b->frameData(), b->frameLength(), c->qOff, space, wrote)) return false;
+  if (!writeSome(ac, b->frameData(), b->frameLength(), c->qOff, full, wrote)) return false;
   popHead(c);
   return true;
 }
 
-inline bool writeSlot(AsyncClient* ac, ws::CtrlSlot& s, size_t& space, bool& wrote) {
+inline bool writeSlot(AsyncClient* ac, ws::CtrlSlot& s, bool& full, bool& wrote) {
   uint32_t off = s.off;
-  bool done = writeSome(ac, s.bytes, s.len, off, space, wrote);
+  bool done = writeSome(ac, s.bytes, s.len, off, full, wrote);
   s.off = uint8_t(off);
   return done;
 }
