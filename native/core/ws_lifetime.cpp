@@ -44,8 +44,7 @@ void AsyncWebSocket::_unrefLocked(Client* c) {
 // Under _mu: nothing here calls back (buffer unrefs and heap frees only).
 void AsyncWebSocket::_destroy(Client* c) {
   _clearQueuesLocked(c);
-  if (c->msg) heap::free(c->msg, c->msgCap);
-  c->msg = nullptr;
+  freeMsg(c);
   AsyncWebSocketClient* w = _wrap(c);
   w->~AsyncWebSocketClient();
   heap::free(w, sizeof(AsyncWebSocketClient));
@@ -58,8 +57,7 @@ void AsyncWebSocket::_clearQueuesLocked(Client* c) {
   }
   c->qOff = 0;
   c->fragOpen = false;
-  c->pong.len = c->ping.len = 0;
-  c->pong.off = c->ping.off = 0;
+  ctrlRelease(c, true);  // the TCP side is down (or the client is freed): nothing more is sent
 }
 
 AsyncWebSocket::Client* AsyncWebSocket::_findLocked(uint32_t id) const {
@@ -74,6 +72,54 @@ AsyncWebSocket::Client* AsyncWebSocket::_findLocked(uint32_t id) const {
 void AsyncWebSocket::_drain(AsyncClient* except) {
   Client* dead = detachGrave(_mu, _grave, [except](Client* c) { return except && c->tcp == except; });
   buryGrave(_mu, dead, [this](Client* c) { _unrefLocked(c); });  // the net reference
+  _buryTombs(except);
+}
+
+// Under _mu: c's AsyncClient is closed and waits to be deleted. It goes to a tomb when no onData
+// dispatch of c is in the core (else ~RxMark entombs it), or to the graveyard with the client.
+void AsyncWebSocket::_graveLocked(Client* c) {
+  pushGrave(_grave, c);
+  if (c->inGrave && !c->rxActive) _entombLocked(c);
+}
+
+// Under _mu, for a graveyard entry with no onData dispatch in the core: moves its AsyncClient to
+// a free tomb and drops the net reference (the client is freed with its last reference, here
+// when nobody else holds one). False when every tomb is taken (it stays in the graveyard).
+bool AsyncWebSocket::_entombLocked(Client* c) {
+  if (!c->inGrave || c->rxActive || _tombCount >= kTombSlots) return false;
+  for (Client** pp = &_grave; *pp; pp = &(*pp)->graveNext) {
+    if (*pp == c) {
+      *pp = c->graveNext;
+      break;
+    }
+  }
+  _tombs[_tombCount++] = c->tcp;
+  c->tcp = nullptr;
+  c->inGrave = false;
+  c->graveNext = nullptr;
+  _unrefLocked(c);  // the net reference
+  return true;
+}
+
+// Deletes the AsyncClients in the tombs, except `except` (whose dispatch is on the stack), with no
+// lock held (~AsyncClient of a closed client runs no callback). Only where _drain may run.
+void AsyncWebSocket::_buryTombs(AsyncClient* except) {
+  AsyncClient* dead[kTombSlots];
+  size_t n = 0;
+  {
+    Lock lk(_mu);
+    uint8_t keep = 0;
+    for (uint8_t i = 0; i < _tombCount; ++i) {
+      if (except && _tombs[i] == except) {
+        _tombs[keep++] = _tombs[i];
+      } else {
+        dead[n++] = _tombs[i];
+      }
+    }
+    for (uint8_t i = keep; i < _tombCount; ++i) _tombs[i] = nullptr;
+    _tombCount = keep;
+  }
+  for (size_t i = 0; i < n; ++i) delete dead[i];
 }
 
 // Closes the TCP side (core-initiated). No lock held; the caller holds a reference.
@@ -100,7 +146,7 @@ void AsyncWebSocket::_closeTcp(Client* c, bool abortIt) {
     // async_tcp; whichever comes first delivers the DISCONNECT.
     _tcpDown(c);
     Lock lk(_mu);
-    pushGrave(_grave, c);
+    _graveLocked(c);
   }
 }
 
@@ -161,10 +207,14 @@ void AsyncWebSocket::_acPoll(void* arg, AsyncClient* ac) {
         uint32_t period = uint32_t(c->keepAliveSec) * 1000;
         if (c->pingOutstanding) {
           if (now - c->pingSentMs >= period) closeNow = true;  // dead peer
-        } else if (now - c->lastRxMs >= period && c->ping.len == 0) {
-          fillCtrl(c->ping, kOpPing, nullptr, 0);
-          c->pingOutstanding = true;
-          c->pingSentMs = now;
+        } else if (now - c->lastRxMs >= period && !(c->ctrl && c->ctrl->ping.len)) {
+          if (ws::CtrlFrames* k = ctrlFrames(c)) {
+            fillCtrl(k->ping, kOpPing, nullptr, 0);
+            c->pingOutstanding = true;
+            c->pingSentMs = now;
+          } else {
+            s->_allocFailures++;  // tried again at the next poll
+          }
         }
       }
       if (!closeNow) closeNow = s->_flushLocked(c);
@@ -202,8 +252,8 @@ void AsyncWebSocket::_acDisconnect(void* arg, AsyncClient* ac) {
   s->_tcpDown(c);
   {
     Lock lk(s->_mu);
-    if (c->deleteOnExit) pushGrave(s->_grave, c);
-    s->_unrefLocked(c);  // c stays alive: the graveyard holds the net reference
+    if (c->deleteOnExit) s->_graveLocked(c);
+    s->_unrefLocked(c);  // (the graveyard, or the tomb's release, took the net reference)
   }
   // AsyncTCP touches nothing after a network-originated disconnect callback: delete it too.
   if (scope.topLevel()) s->_drain(nullptr);
@@ -260,6 +310,11 @@ void AsyncWebSocket::end() {
   // No callback of this server runs while we hold the gate and none can start for closed
   // clients; an onData blocked at the gate is let through first (it sees the client closed).
   drainGraveOffNet(_guard, _mu, _grave, [this](Client* c) { _unrefLocked(c); });
+  // Tombs are made only when no onData of theirs is in the core; the barrier covers a dispatch
+  // still returning through AsyncTCP (none can start: every client is closed).
+  port::networkBarrier();
+  port::Lock gate(_guard.gate());
+  _buryTombs(nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -81,30 +81,31 @@ struct AsyncWebSocket::Receiver final : ws::FrameHandler {
   // Appends a chunk to the reassembly buffer (lazily allocated, grown geometrically).
   void append(const uint8_t* data, size_t len, size_t maxMessage) {
     if (c->msgSkip || len == 0) return;
-    size_t need = size_t(c->msgLen) + len;
-    if (need > c->msgCap) {
-      size_t cap = c->msgCap ? size_t(c->msgCap) * 2 : 256;
+    const size_t have = msgLen(c);
+    const size_t need = have + len;
+    const size_t capNow = c->msg ? c->msg->cap : 0;
+    if (need > capNow) {
+      size_t cap = capNow ? capNow * 2 : 256;
       if (cap < need) cap = need;
       if (cap > maxMessage && need <= maxMessage) cap = maxMessage;
-      uint8_t* p = static_cast<uint8_t*>(heap::alloc(cap));
+      ws::RxMessage* p = static_cast<ws::RxMessage*>(heap::alloc(sizeof(ws::RxMessage) + cap));
       if (!p) {
         c->msgSkip = true;
         internalError = true;
         return;
       }
-      if (c->msgLen) std::memcpy(p, c->msg, c->msgLen);
-      if (c->msg) heap::free(c->msg, c->msgCap);
+      p->len = uint32_t(have);
+      p->cap = uint32_t(cap);
+      if (have) std::memcpy(p->data(), c->msg->data(), have);
+      freeMsg(c);
       c->msg = p;
-      c->msgCap = uint32_t(cap);
     }
-    std::memcpy(c->msg + c->msgLen, data, len);
-    c->msgLen += uint32_t(len);
+    std::memcpy(c->msg->data() + c->msg->len, data, len);
+    c->msg->len += uint32_t(len);
   }
 
   void resetMessage() {
-    if (c->msg) heap::free(c->msg, c->msgCap);  // idle clients hold no reassembly buffer
-    c->msg = nullptr;
-    c->msgLen = c->msgCap = 0;
+    freeMsg(c);  // idle clients hold no reassembly buffer
     c->msgSkip = false;
   }
 
@@ -142,13 +143,13 @@ struct AsyncWebSocket::Receiver final : ws::FrameHandler {
       maxMessage = s->_maxMessage;
     }
     // The reassembling handler's cap, checked from the frame header before any of it is delivered.
-    if (mb && info.index == 0 && uint64_t(c->msgLen) + info.len > maxMessage) {
+    if (mb && info.index == 0 && uint64_t(msgLen(c)) + info.len > maxMessage) {
       s->_dropBox(mb);
       tooBig = true;
       return false;
     }
     if (mb) {
-      if (c->msgLen == 0) c->msgText = info.message_opcode == kOpText;
+      if (msgLen(c) == 0) c->msgText = info.message_opcode == kOpText;
       append(data, len, maxMessage);
     }
     if (!s->_beginEvent(c)) {
@@ -158,7 +159,7 @@ struct AsyncWebSocket::Receiver final : ws::FrameHandler {
     }
     ws::FrameInfo copy = info;
     if (!emitData(copy, data, len)) internalError = true;
-    if (mb && messageDone && !c->msgSkip && !internalError) mb->fn(_wrapClient(), c->msgText, c->msg, c->msgLen);
+    if (mb && messageDone && !c->msgSkip && !internalError) mb->fn(_wrapClient(), c->msgText, c->msg ? c->msg->data() : nullptr, msgLen(c));
     s->_endEvent(c);
     if (mb) s->_dropBox(mb);
     if (messageDone || !mb) resetMessage();
@@ -172,7 +173,13 @@ struct AsyncWebSocket::Receiver final : ws::FrameHandler {
     if (c->discarding && op != ws::Opcode::Close) return true;  // waiting for the peer's Close only
     if (op == ws::Opcode::Ping) {
       Lock lk(s->_mu);
-      if (!c->closeQueued && !c->tcpClaimed && c->pong.off == 0) fillCtrl(c->pong, kOpPong, payload, len);
+      if (!c->closeQueued && !c->tcpClaimed && !(c->ctrl && c->ctrl->pong.off)) {
+        if (ws::CtrlFrames* k = ctrlFrames(c)) {
+          fillCtrl(k->pong, kOpPong, payload, len);
+        } else {
+          s->_allocFailures++;  // no pong for this ping
+        }
+      }
       closeNow = s->_flushLocked(c);
       ev = WS_EVT_PING;
     } else if (op == ws::Opcode::Pong) {
@@ -264,30 +271,32 @@ void AsyncWebSocket::_rx(Client* c, uint8_t* data, size_t len) {
 // ---------------------------------------------------------------------------------------------
 // AsyncTCP callbacks (arg = the client). Top-level ones hold the gate and drain the graveyard.
 
-namespace {
 // Marks an onData dispatch in flight for end() off async_tcp; cleared after the gate is released.
-struct RxMark {
-  RxMark(port::Mutex& mu, ws::ClientState* c) : mu(mu), c(c) {
-    Lock lk(mu);
+// Then, if the client's AsyncClient waits in the graveyard (closed during this dispatch), it moves
+// to a tomb and the client is released (the last line that touches it).
+struct AsyncWebSocket::RxMark {
+  RxMark(AsyncWebSocket* s, Client* c) : s(s), c(c) {
+    Lock lk(s->_mu);
     c->rxActive = true;
   }
   ~RxMark() {
-    Lock lk(mu);
+    Lock lk(s->_mu);
     c->rxActive = false;
+    if (c->inGrave) s->_entombLocked(c);
   }
-  port::Mutex& mu;
-  ws::ClientState* c;
+  AsyncWebSocket* s;
+  Client* c;
 };
-}  // namespace
 
 void AsyncWebSocket::_acData(void* arg, AsyncClient* ac, void* data, size_t len) {
   Client* c = static_cast<Client*>(arg);
   AsyncWebSocket* s = c->server;
-  RxMark mark(s->_mu, c);
+  RxMark mark(s, c);
   NetGuard::Scope scope(s->_guard, NetGuard::kNetwork);
   if (scope.topLevel()) s->_drain(ac);
   s->_ref(c);
   s->_rx(c, static_cast<uint8_t*>(data), len);
+  bool stopped;
   {
     // A stream queued to this client holds more than kStreamHoldBytes: leave this segment
     // unacknowledged (the peer's window closes) until _flushLocked sees it drained.
@@ -296,6 +305,11 @@ void AsyncWebSocket::_acData(void* arg, AsyncClient* ac, void* data, size_t len)
       ac->ackLater();
       c->rxHeld += uint32_t(len);
     }
+    stopped = c->readStopped || c->tcpDown;
+  }
+  if (stopped) {  // no more input is read: a message cut short frees its buffer now (rx)
+    freeMsg(c);
+    c->msgSkip = false;
   }
   s->_unref(c);
   if (scope.topLevel()) s->_drain(ac);

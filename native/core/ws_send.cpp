@@ -44,7 +44,6 @@ bool AsyncWebSocket::_enqueueLocked(Client* c, ws::SharedBuffer* buf, SendStatus
       _closedOnFull++;
       c->status = WS_DISCONNECTING;  // nothing more is queued to it
       c->closeQueued = c->closeSent = c->peerClosed = true;
-      c->close.len = 0;
       c->closeStartMs = port::millis();
     } else {
       st.dropped++;
@@ -72,21 +71,22 @@ bool AsyncWebSocket::_flushLocked(Client* c) {
       writeHead(ac, c, full, wrote);
       continue;
     }
-    if (c->pong.len) {
-      if (!writeSlot(ac, c->pong, full, wrote)) continue;
-      c->pong.len = 0;
-      c->pong.off = 0;  // the slot is free again: the next ping gets its pong
+    ws::CtrlFrames* k = c->ctrl;
+    if (k && k->pong.len) {
+      if (!writeSlot(ac, k->pong, full, wrote)) continue;
+      k->pong.len = 0;
+      k->pong.off = 0;  // the slot is free again: the next ping gets its pong
       continue;
     }
-    if (c->ping.len) {
-      if (!writeSlot(ac, c->ping, full, wrote)) continue;
-      c->ping.len = 0;
-      c->ping.off = 0;
+    if (k && k->ping.len) {
+      if (!writeSlot(ac, k->ping, full, wrote)) continue;
+      k->ping.len = 0;
+      k->ping.off = 0;
       continue;
     }
     if (c->closeQueued) {
-      if (!c->closeSent) {
-        if (!writeSlot(ac, c->close, full, wrote)) continue;
+      if (!c->closeSent) {  // (a Close not yet sent has its slot: _queueCloseLocked)
+        if (!writeSlot(ac, k->close, full, wrote)) continue;
         c->closeSent = true;
       }
       break;
@@ -98,6 +98,7 @@ bool AsyncWebSocket::_flushLocked(Client* c) {
     break;
   }
   if (wrote) ac->send();
+  ctrlRelease(c, false);  // an idle client keeps no control frame block
   if (c->rxHeld && c->qBytes <= WsDefaults::kStreamResumeBytes) {  // a stream drained: read again
     ac->ack(c->rxHeld);
     c->rxHeld = 0;
@@ -117,7 +118,7 @@ bool AsyncWebSocket::_flushLocked(Client* c) {
 // The queue-full outcome is _enqueueLocked's (dropped, or closed with close-on-full).
 bool AsyncWebSocket::_sendLocked(Client* c, ws::SharedBuffer* b, SendStatus& st) {
   AsyncClient* ac = c->ac;
-  if (c->qCount == 0 && !c->fragOpen && !c->pong.len && !c->ping.len) {
+  if (c->qCount == 0 && !c->fragOpen && !c->ctrl) {
     uint32_t off = 0;
     bool full = false, wrote = false;
     while (!writeSome(ac, b->frameData(), b->frameLength(), off, full, wrote) && !full) {
@@ -145,9 +146,15 @@ bool AsyncWebSocket::_queueCloseLocked(Client* c, uint16_t code, const char* rea
   c->closeQueued = true;
   c->status = WS_DISCONNECTING;
   c->closeStartMs = port::millis();
-  uint8_t payload[ws::kMaxControlPayload];
-  size_t n = code ? ws::writeClosePayload(payload, code, reason, reason ? reasonLen : 0) : 0;
-  fillCtrl(c->close, kOpClose, payload, n);
+  if (ws::CtrlFrames* k = ctrlFrames(c)) {
+    uint8_t payload[ws::kMaxControlPayload];
+    size_t n = code ? ws::writeClosePayload(payload, code, reason, reason ? reasonLen : 0) : 0;
+    fillCtrl(k->close, kOpClose, payload, n);
+    if (k->ping.off == 0) k->ping.len = 0;
+  } else {  // no memory for a Close frame: the TCP is closed at the next flush, without one
+    _allocFailures++;
+    c->closeSent = c->peerClosed = true;
+  }
   size_t keep = c->qOff > 0 ? 1 : 0;
   while (c->qCount > keep) {
     size_t last = (c->qHead + c->qCount - 1) % kQueueLen;
@@ -156,7 +163,6 @@ bool AsyncWebSocket::_queueCloseLocked(Client* c, uint16_t code, const char* rea
     c->q[last] = nullptr;
     c->qCount--;
   }
-  if (c->ping.off == 0) c->ping.len = 0;
   c->fragOpen = false;  // an open stream is abandoned: nothing follows our Close
   return true;
 }
@@ -293,8 +299,13 @@ bool AsyncWebSocket::_clientPing(Client* c, const uint8_t* data, size_t len) {
   bool ok = false, closeNow = false;
   {
     Lock lk(_mu);
-    if (c->status != WS_CONNECTED || !c->ac || c->ping.len) return false;
-    fillCtrl(c->ping, kOpPing, data, len);
+    if (c->status != WS_CONNECTED || !c->ac || (c->ctrl && c->ctrl->ping.len)) return false;
+    ws::CtrlFrames* k = ctrlFrames(c);
+    if (!k) {
+      _allocFailures++;
+      return false;
+    }
+    fillCtrl(k->ping, kOpPing, data, len);
     ok = true;
     closeNow = _flushLocked(c);
     if (closeNow) c->refs++;
@@ -482,11 +493,13 @@ SendStatus AsyncWebSocket::pingAll(const uint8_t* data, size_t len) {
     }
     for (Client* c = _head; c; c = c->next) {
       if (c->status != WS_CONNECTED || !c->ac) continue;
-      if (c->ping.len) {
+      ws::CtrlFrames* k = c->ctrl && c->ctrl->ping.len ? nullptr : ctrlFrames(c);
+      if (!k) {  // a ping is still waiting (or no memory for one)
+        if (!(c->ctrl && c->ctrl->ping.len)) _allocFailures++;
         st.dropped++;
         continue;
       }
-      fillCtrl(c->ping, kOpPing, data, len);
+      fillCtrl(k->ping, kOpPing, data, len);
       st.queued++;
       if (_flushLocked(c) && nClose < kCloseBatch) {
         c->refs++;

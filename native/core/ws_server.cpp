@@ -258,9 +258,8 @@ void AsyncWebSocket::handleRequest(AsyncWebServerRequest* r) {
   c->fragOpen = false;
   c->discarding = false;
   c->qHead = c->qCount = 0;
-  c->pong.len = c->pong.off = c->ping.len = c->ping.off = c->close.len = c->close.off = 0;
+  c->ctrl = nullptr;
   c->msg = nullptr;
-  c->msgLen = c->msgCap = 0;
   c->msgText = c->msgSkip = false;
   {
     Lock lk(_mu);
@@ -334,6 +333,7 @@ AsyncWebSocket::Stats AsyncWebSocket::stats() const {
     if (c->qCount > s.maxQueueDepth) s.maxQueueDepth = c->qCount;
   }
   for (Client* c = _grave; c; c = c->graveNext) s.graveyard++;
+  s.graveyard += _tombCount;
   s.liveObjects = _live;
   for (int i = 0; i < 6; ++i) s.events[i] = _events[i];
   s.dropped = _dropped;

@@ -77,6 +77,36 @@ inline bool writeSlot(AsyncClient* ac, ws::CtrlSlot& s, bool& full, bool& wrote)
   return done;
 }
 
+// Under the server's _mu: c's control frames, allocated (zeroed) on first use; null when the
+// heap is exhausted (the caller counts the failure).
+inline ws::CtrlFrames* ctrlFrames(ws::ClientState* c) {
+  if (!c->ctrl) {
+    void* m = heap::alloc(sizeof(ws::CtrlFrames));
+    if (!m) return nullptr;
+    c->ctrl = new (m) ws::CtrlFrames();
+  }
+  return c->ctrl;
+}
+
+// Under the server's _mu: frees c's control frames once none waits to be written (our Close
+// counts until it is fully added), or at once with `force` (the TCP side is down).
+inline void ctrlRelease(ws::ClientState* c, bool force) {
+  ws::CtrlFrames* k = c->ctrl;
+  if (!k) return;
+  if (!force && (k->pong.len || k->ping.len || (c->closeQueued && !c->closeSent))) return;
+  k->~CtrlFrames();
+  heap::free(k, sizeof(ws::CtrlFrames));
+  c->ctrl = nullptr;
+}
+
+// rx (or _destroy): the reassembly buffer's length, and its release.
+inline size_t msgLen(const ws::ClientState* c) { return c->msg ? c->msg->len : 0; }
+inline void freeMsg(ws::ClientState* c) {
+  if (!c->msg) return;
+  heap::free(c->msg, sizeof(ws::RxMessage) + c->msg->cap);
+  c->msg = nullptr;
+}
+
 }  // namespace wsi
 
 // Puts `fresh` (holding its one reference) in the slot and releases the slot's reference to the

@@ -42,7 +42,7 @@ struct Drain {
 };
 
 // Heap the core holds now (twincore::heap, all servers of the process).
-[[maybe_unused]] size_t coreHeld() { return twincore::heap::held(); }
+size_t coreHeld() { return twincore::heap::held(); }
 
 TEST(core_perf_broadcast_bench) {
   // Wide windows: the numbers measure the core's send path (frame once, queue, add/send per
@@ -86,6 +86,126 @@ TEST(core_perf_broadcast_bench) {
               kClients, double(ns) / msgs, double(ns) / (msgs * kClients), queued, dropped, msgs);
   CHECK_EQ(queued + dropped, uint32_t(msgs) * kClients);
   drain.finish();
+  for (auto& p : peers) p->closeNow();
+  rig.finish();
+}
+
+// An idle connected client holds at most 512 bytes of core heap in all (the client object;
+// control frames, the reassembly buffer and queued messages only while in use), measured with
+// twincore::heap after each client has exchanged a message, a ping and a broadcast.
+TEST(core_perf_idle_client_heap) {
+  std::printf("sizeof(AsyncWebSocketClient) = %zu bytes (ClientState %zu, CtrlFrames %zu when in use)\n",
+              sizeof(AsyncWebSocketClient), sizeof(twincore::ws::ClientState), sizeof(twincore::ws::CtrlFrames));
+  CHECK(sizeof(AsyncWebSocketClient) <= 512);
+  const size_t kClients = 8;
+  Rig rig([&](Probe& p) {
+    p.maxClients = kClients;
+    p.withMessageHandler = true;
+  });
+  REQUIRE(rig.port != 0);
+  rig.onLoop([] {});  // setup() has run: both servers exist
+  const size_t base = coreHeld();
+  std::vector<std::unique_ptr<Peer>> peers;
+  for (size_t i = 0; i < kClients; ++i) {
+    peers.emplace_back(new Peer);
+    REQUIRE(peers.back()->open(rig.port));
+  }
+  CHECK(rig.probe.waitFor([&] { return rig.probe.connects == kClients; }, 5000));
+  for (auto& p : peers) {
+    p->send(frame(1, std::string(300, 'a'), false));  // a fragmented message: reassembled
+    p->send(frame(0, std::string(300, 'b'), true));
+    p->send(frame(9, "are you there"));                // a ping: answered with a pong
+  }
+  CHECK(rig.probe.waitFor([&] { return rig.probe.dataEvents >= 2 * kClients; }, 5000));
+  SendStatus st;
+  rig.onLoop([&] { st = rig.ws()->textAll(std::string(2000, 'z')); });
+  CHECK_EQ(st.queued, uint16_t(kClients));
+  for (auto& p : peers) {
+    CHECK(p->readFor(3000, [](const std::vector<Frame>& f) {
+      bool pong = false, text = false;
+      for (auto& x : f) {
+        pong = pong || x.op == 10;
+        text = text || (x.op == 1 && x.payload.size() == 2000);
+      }
+      return pong && text;
+    }));
+  }
+  // Idle now: every client holds its object only (the AsyncClients are the twin's, not the core's).
+  size_t perClient = 0;
+  CHECK(rig.probe.waitFor([&] {
+    perClient = (coreHeld() - base) / kClients;
+    return perClient <= 512;
+  }, 2000));
+  std::printf("[core_perf] idle client: %zu bytes of core heap each (%zu clients)\n", (coreHeld() - base) / kClients, kClients);
+  CHECK(perClient <= 512);
+  for (auto& p : peers) p->closeNow();
+  rig.finish();
+}
+
+// When the last client leaves, the core heap is back to its pre-connection baseline within one
+// poll interval, without any further connection: clients that closed (their Close answered, so
+// the TCP is closed from inside their own onData) in the middle of large fragmented messages,
+// with messages queued to them, a reset one, and one closed by the server.
+TEST(core_perf_heap_baseline_after_last_client) {
+  twin::Profile prof;
+  const size_t kClients = 6;
+  Rig rig(
+      [&](Probe& p) {
+        p.maxClients = kClients;
+        p.withMessageHandler = true;
+      },
+      prof);
+  REQUIRE(rig.port != 0);
+  rig.onLoop([] { });
+  rig.onLoop([&] { rig.ws()->setMaxMessageSize(16 * 1024); });
+  const size_t base = coreHeld();
+  std::vector<std::unique_ptr<Peer>> peers;
+  for (size_t i = 0; i < kClients; ++i) {
+    peers.emplace_back(new Peer);
+    REQUIRE(peers.back()->open(rig.port));
+  }
+  CHECK(rig.probe.waitFor([&] { return rig.probe.connects == kClients; }, 5000));
+  // Every client: a complete 12 KiB message in 3 fragments, then the start of another one
+  // (its reassembly buffer stays allocated), and large broadcasts queued to it.
+  for (auto& p : peers) {
+    p->send(frame(2, std::string(4096, 'a'), false));
+    p->send(frame(0, std::string(4096, 'b'), false));
+    p->send(frame(0, std::string(4096, 'c'), true));
+    p->send(frame(1, std::string(6000, 'd'), false));
+  }
+  CHECK(rig.probe.waitFor([&] { return rig.probe.dataEvents >= 4 * kClients; }, 5000));
+  rig.onLoop([&] {
+    for (int i = 0; i < 4; ++i) rig.ws()->binaryAll(std::string(8000, 'q').data(), 8000);
+  });
+  CHECK(coreHeld() > base + kClients * 6000);
+  // Leaving: client 0 is reset, client 1 is closed by the server (it answers), the others send
+  // their Close in the middle of their message (the last one leaves last).
+  peers[0]->reset();
+  CHECK(rig.probe.waitFor([&] { return rig.probe.disconnects >= 1; }, 3000));
+  uint32_t id1 = 0;
+  {
+    std::lock_guard<std::mutex> lk(rig.probe.mu);
+    id1 = rig.probe.connectOrder[1];
+  }
+  rig.onLoop([&] { rig.ws()->close(id1, 1000, "bye"); });
+  CHECK_EQ(peers[1]->awaitClose(), 1000);
+  peers[1]->send(closeFrame(1000));
+  CHECK(peers[1]->awaitEof());
+  for (size_t i = 2; i < kClients; ++i) {
+    peers[i]->send(closeFrame(1001));
+    CHECK_EQ(peers[i]->awaitClose(), 1001);
+    CHECK(peers[i]->awaitEof());
+  }
+  CHECK(rig.probe.waitFor([&] { return rig.probe.disconnects == kClients; }, 3000));
+  auto t0 = std::chrono::steady_clock::now();
+  bool back = rig.probe.waitFor([&] { return coreHeld() == base; }, int(prof.pollIntervalMs) + 250);
+  long ms = long(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+  std::printf("[core_perf] after the last client left: core heap %zu bytes over the baseline, %s after %ld ms\n",
+              coreHeld() - base, back ? "back" : "NOT back", ms);
+  CHECK_MSG(back, "core heap " << coreHeld() << " vs baseline " << base);
+  AsyncWebSocket::Stats stats{};
+  rig.onLoop([&] { stats = rig.ws()->stats(); });
+  CHECK_EQ(stats.liveObjects, 0u);
   for (auto& p : peers) p->closeNow();
   rig.finish();
 }
