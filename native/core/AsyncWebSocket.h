@@ -55,10 +55,14 @@
 // AsyncClient goes to the server's graveyard after close() returns; the graveyard is drained
 // at the entry and exit of every top-level network callback of this server (except the
 // AsyncClient being dispatched). A network-originated disconnect deletes its own AsyncClient
-// at the end of its callback. Once no onData dispatch of a graveyard client is in the core, its
-// AsyncClient moves to one of the server's tombs (kTombSlots, inside the server object) and the
-// client is released at once: its core heap does not wait for the next network event (tested:
-// core_perf_heap_baseline_after_last_client). Bound: the graveyard holds at most the AsyncClients the core
+// at the end of its callback. An AsyncClient the core closed inside one of its own network
+// callbacks (the close handshake completing in onData, a keepalive or close timeout in onPoll, an
+// ack timeout) moves, at the end of that callback, to one of the server's tombs (kTombSlots,
+// inside the server object) and its client is released at once: the core heap of the last
+// client to leave does not wait for the next network event (core_perf_heap_baseline_after_last_
+// client). One closed from another task (close()/closeAll() completing there, cleanupClients(),
+// close-on-full in a broadcast) waits with its client in the graveyard, since async_tcp may be
+// dispatching to it at that moment. Bound: the graveyard holds at most the AsyncClients the core
 // closed since this server's last network event. end() drains it once the network is quiet.
 //
 // end() / destructor. end() refuses new upgrades, closes every client (each gets its one
@@ -579,8 +583,7 @@ class AsyncWebSocket : public AsyncWebHandler {
   // The per-id calls' entry: under _mu, the connected client `id` with a reference taken (the
   // caller drops it with _unref), or null with st.error = kNotRunning / st.notConnected = 1 set.
   Client* _refById(uint32_t id, SendStatus& st);
-  void _drain(AsyncClient* except);
-  void _graveLocked(Client* c);
+  void _drain(AsyncClient* except, bool exiting = false);
   bool _entombLocked(Client* c);
   void _buryTombs(AsyncClient* except);
   void _closeTcp(Client* c, bool abort);

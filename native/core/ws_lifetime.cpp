@@ -69,22 +69,27 @@ AsyncWebSocket::Client* AsyncWebSocket::_findLocked(uint32_t id) const {
 
 // Deletes AsyncClients waiting in the graveyard, except `except` (whose dispatch is on the
 // stack). Only with the gate held: a top-level network callback, or end().
-void AsyncWebSocket::_drain(AsyncClient* except) {
+void AsyncWebSocket::_drain(AsyncClient* except, bool exiting) {
   Client* dead = detachGrave(_mu, _grave, [except](Client* c) { return except && c->tcp == except; });
   buryGrave(_mu, dead, [this](Client* c) { _unrefLocked(c); });  // the net reference
   _buryTombs(except);
+  if (exiting && except) {  // the end of except's own dispatch: its client need not wait
+    Lock lk(_mu);
+    for (Client* c = _grave; c; c = c->graveNext) {
+      if (c->tcp == except) {
+        _entombLocked(c);
+        break;
+      }
+    }
+  }
 }
 
-// Under _mu: c's AsyncClient is closed and waits to be deleted. It goes to a tomb when no onData
-// dispatch of c is in the core (else ~RxMark entombs it), or to the graveyard with the client.
-void AsyncWebSocket::_graveLocked(Client* c) {
-  pushGrave(_grave, c);
-  if (c->inGrave && !c->rxActive) _entombLocked(c);
-}
-
-// Under _mu, for a graveyard entry with no onData dispatch in the core: moves its AsyncClient to
-// a free tomb and drops the net reference (the client is freed with its last reference, here
-// when nobody else holds one). False when every tomb is taken (it stays in the graveyard).
+// Under _mu, for a graveyard entry with no onData dispatch in the core, only at the end of a
+// top-level network callback of its own AsyncClient (on async_tcp, which runs one dispatch at a
+// time: no other dispatch can still reach the client through the AsyncClient's callback arg):
+// moves the AsyncClient to a free tomb and drops the net reference (the client is freed with
+// its last reference, here when nobody else holds one). False when every tomb is taken (it stays
+// in the graveyard). Never from another task: async_tcp may be dispatching to the client then.
 bool AsyncWebSocket::_entombLocked(Client* c) {
   if (!c->inGrave || c->rxActive || _tombCount >= kTombSlots) return false;
   for (Client** pp = &_grave; *pp; pp = &(*pp)->graveNext) {
@@ -146,7 +151,7 @@ void AsyncWebSocket::_closeTcp(Client* c, bool abortIt) {
     // async_tcp; whichever comes first delivers the DISCONNECT.
     _tcpDown(c);
     Lock lk(_mu);
-    _graveLocked(c);
+    pushGrave(_grave, c);
   }
 }
 
@@ -222,7 +227,7 @@ void AsyncWebSocket::_acPoll(void* arg, AsyncClient* ac) {
   }
   s->_afterOp(c, closeNow);
   s->_unref(c);
-  if (scope.topLevel()) s->_drain(ac);
+  if (scope.topLevel()) s->_drain(ac, true);
 }
 
 void AsyncWebSocket::_acTimeout(void* arg, AsyncClient* ac, uint32_t) {
@@ -233,7 +238,7 @@ void AsyncWebSocket::_acTimeout(void* arg, AsyncClient* ac, uint32_t) {
   s->_ref(c);
   s->_closeTcp(c, true);  // ack timeout: the peer stopped reading
   s->_unref(c);
-  if (scope.topLevel()) s->_drain(ac);
+  if (scope.topLevel()) s->_drain(ac, true);
 }
 
 void AsyncWebSocket::_acError(void* arg, AsyncClient* ac, int8_t) {
@@ -252,8 +257,8 @@ void AsyncWebSocket::_acDisconnect(void* arg, AsyncClient* ac) {
   s->_tcpDown(c);
   {
     Lock lk(s->_mu);
-    if (c->deleteOnExit) s->_graveLocked(c);
-    s->_unrefLocked(c);  // (the graveyard, or the tomb's release, took the net reference)
+    if (c->deleteOnExit) pushGrave(s->_grave, c);
+    s->_unrefLocked(c);  // c stays alive: the graveyard holds the net reference
   }
   // AsyncTCP touches nothing after a network-originated disconnect callback: delete it too.
   if (scope.topLevel()) s->_drain(nullptr);

@@ -272,8 +272,8 @@ void AsyncWebSocket::_rx(Client* c, uint8_t* data, size_t len) {
 // AsyncTCP callbacks (arg = the client). Top-level ones hold the gate and drain the graveyard.
 
 // Marks an onData dispatch in flight for end() off async_tcp; cleared after the gate is released.
-// Then, if the client's AsyncClient waits in the graveyard (closed during this dispatch), it moves
-// to a tomb and the client is released (the last line that touches it).
+// Then, for a top-level dispatch, if the client's AsyncClient waits in the graveyard (closed
+// during this dispatch), it moves to a tomb and the client is released (the last line touching it).
 struct AsyncWebSocket::RxMark {
   RxMark(AsyncWebSocket* s, Client* c) : s(s), c(c) {
     Lock lk(s->_mu);
@@ -282,10 +282,11 @@ struct AsyncWebSocket::RxMark {
   ~RxMark() {
     Lock lk(s->_mu);
     c->rxActive = false;
-    if (c->inGrave) s->_entombLocked(c);
+    if (top && c->inGrave) s->_entombLocked(c);
   }
   AsyncWebSocket* s;
   Client* c;
+  bool top = false;  // the dispatch is a top-level network callback (on async_tcp)
 };
 
 void AsyncWebSocket::_acData(void* arg, AsyncClient* ac, void* data, size_t len) {
@@ -293,6 +294,7 @@ void AsyncWebSocket::_acData(void* arg, AsyncClient* ac, void* data, size_t len)
   AsyncWebSocket* s = c->server;
   RxMark mark(s, c);
   NetGuard::Scope scope(s->_guard, NetGuard::kNetwork);
+  mark.top = scope.topLevel();
   if (scope.topLevel()) s->_drain(ac);
   s->_ref(c);
   s->_rx(c, static_cast<uint8_t*>(data), len);

@@ -398,7 +398,7 @@ void AsyncWebSocket::_acAck(void* arg, AsyncClient* ac, size_t, uint32_t) {
   }
   s->_afterOp(c, closeNow);
   s->_unref(c);
-  if (scope.topLevel()) s->_drain(ac);
+  if (scope.topLevel()) s->_drain(ac, true);
 }
 
 bool AsyncWebSocket::availableForWrite(uint32_t id) const {
