@@ -90,6 +90,50 @@ TEST(core_perf_broadcast_bench) {
   rig.finish();
 }
 
+// The same broadcast to clients that stopped reading (tiny receive buffers, lwIP's 5.7 KB
+// window): their queues fill and wait for acks, so most messages are dropped for them. What a
+// broadcast costs per such client. Printed, not asserted.
+TEST(core_perf_broadcast_bench_stalled) {
+  twin::Profile prof;
+  prof.maxConnections = 40;
+  const size_t kClients = 32;
+  Rig rig([&](Probe& p) { p.maxClients = kClients; }, prof);
+  REQUIRE(rig.port != 0);
+  std::vector<std::unique_ptr<Peer>> peers;
+  for (size_t i = 0; i < kClients; ++i) {
+    peers.emplace_back(new Peer);
+    REQUIRE(peers.back()->open(rig.port, 2048));
+  }
+  CHECK(rig.probe.waitFor([&] { return rig.probe.connects == kClients; }, 5000));
+  const std::string msg(64, 'x');
+  rig.onLoop([&] {  // fill every window and queue first
+    for (int i = 0; i < 400; ++i) rig.ws()->textAll(msg.data(), msg.size());
+  });
+  const int kBatches = 20, kPerBatch = 100;
+  uint64_t ns = 0;
+  uint32_t queued = 0, dropped = 0;
+  for (int b = 0; b < kBatches; ++b) {
+    rig.onLoop([&] {
+      AsyncWebSocket* ws = rig.ws();
+      auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < kPerBatch; ++i) {
+        SendStatus st = ws->textAll(msg.data(), msg.size());
+        queued += st.queued;
+        dropped += st.dropped;
+      }
+      ns += uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+    });
+  }
+  const double msgs = double(kBatches) * kPerBatch;
+  std::printf("[core_perf] textAll(64 B) to %zu stalled clients: %.0f ns per broadcast, %.0f ns per client-message "
+              "(%u queued, %u dropped)\n",
+              kClients, double(ns) / msgs, double(ns) / (msgs * kClients), queued, dropped);
+  CHECK_EQ(queued + dropped, uint32_t(msgs) * kClients);
+  CHECK(dropped > 0);
+  for (auto& p : peers) p->reset();
+  rig.finish();
+}
+
 // An idle connected client holds at most 512 bytes of core heap in all (the client object;
 // control frames, the reassembly buffer and queued messages only while in use), measured with
 // twincore::heap after each client has exchanged a message, a ping and a broadcast.
