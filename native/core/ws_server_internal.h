@@ -40,14 +40,18 @@ inline void fillCtrl(ws::CtrlSlot& s, uint8_t op, const uint8_t* payload, size_t
 
 // Adds [p+off, p+n) as far as the window takes it (AsyncClient::add() takes what fits, as
 // AsyncTCP's does: no space() call before it). True when the frame is fully added. A short add
-// sets `full`, unless it took something and space() shows the window opened meanwhile (an ack on
-// the other core): then the caller goes on writing.
+// reads space() once (the window is full: the sender now waits for acks) and sets `full`, unless
+// it took something and the window opened meanwhile (an ack on the other core): then the caller
+// goes on writing.
 inline bool writeSome(AsyncClient* ac, const uint8_t* p, size_t n, uint32_t& off, bool& full, bool& wrote) {
   size_t want = n - off;
   size_t took = want ? ac->add(reinterpret_cast<const char*>(p + off), want, ASYNC_WRITE_FLAG_COPY) : 0;
   if (took) wrote = true;
   off += uint32_t(took);
-  if (took < want) full = took == 0 || ac->space() == 0;
+  if (took < want) {
+    const bool open = ac->space() > 0;
+    full = took == 0 || !open;
+  }
   return off >= n;
 }
 
