@@ -6,7 +6,6 @@
 // 32-bit MCU and fails when a core source is missing from the list below.
 // Threads and lifetimes: native/core/AsyncWebSocket.h and AsyncWebServer.h.
 #include "../native/core/AsyncWebServer.cpp"
-#include "../native/core/AsyncWebSocket.cpp"
 #include "../native/core/http_request.cpp"
 #include "../native/core/tc_base64.cpp"
 #include "../native/core/tc_heap.cpp"
@@ -17,6 +16,10 @@
 #include "../native/core/web_responses.cpp"
 #include "../native/core/ws_buffer.cpp"
 #include "../native/core/ws_handshake.cpp"
+#include "../native/core/ws_lifetime.cpp"
 #include "../native/core/ws_parser.cpp"
+#include "../native/core/ws_receive.cpp"
+#include "../native/core/ws_send.cpp"
+#include "../native/core/ws_server.cpp"
 #include "../native/core/ws_writer.cpp"
 #include "../native/port/freertos/tc_port.cpp"

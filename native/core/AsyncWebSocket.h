@@ -17,9 +17,14 @@
 //
 // Who owns a client. A client (AsyncWebSocketClient, twincore::heap) is reference-counted
 // under _mu. References: the server's list while the client is connected or closing; the
-// AsyncClient while it exists (its callbacks point at the client); each event delivery and
-// each operation in progress; each AsyncWebSocketClientRef. The last reference frees it,
-// whoever drops it: the application never has to call cleanupClients().
+// AsyncClient while it exists and may still be dispatched (its callbacks point at the client;
+// a closed AsyncClient moved to a tomb no longer counts, see "Who frees the AsyncClient"); each
+// event delivery and each operation in progress; each AsyncWebSocketClientRef. The last
+// reference frees it, whoever drops it: the application never has to call cleanupClients().
+// Memory: an idle connected client holds its AsyncWebSocketClient only (488 bytes on a 64-bit
+// host, 376 on the ESP32); its control frames (ws::CtrlFrames), onMessage's reassembly buffer and
+// its queued messages are allocated while in use (core_perf_idle_client_heap).
+// Broadcasts take _mu once and touch each client once (ws_send.cpp, _sendLocked).
 //  - The AsyncWebSocketClient* passed to an event callback is valid for that callback only.
 //  - Keep an AsyncWebSocketClientRef (server.client(id)) to use a client later or from another
 //    task: after the disconnect its methods return false / WS_DISCONNECTED. A Ref must be
@@ -55,7 +60,14 @@
 // AsyncClient goes to the server's graveyard after close() returns; the graveyard is drained
 // at the entry and exit of every top-level network callback of this server (except the
 // AsyncClient being dispatched). A network-originated disconnect deletes its own AsyncClient
-// at the end of its callback. Bound: the graveyard holds at most the AsyncClients the core
+// at the end of its callback. An AsyncClient the core closed inside one of its own network
+// callbacks (the close handshake completing in onData, a keepalive or close timeout in onPoll, an
+// ack timeout) moves, at the end of that callback, to one of the server's tombs (kTombSlots,
+// inside the server object) and its client is released at once: the core heap of the last
+// client to leave does not wait for the next network event (core_perf_heap_baseline_after_last_
+// client). One closed from another task (close()/closeAll() completing there, cleanupClients(),
+// close-on-full in a broadcast) waits with its client in the graveyard, since async_tcp may be
+// dispatching to it at that moment. Bound: the graveyard holds at most the AsyncClients the core
 // closed since this server's last network event. end() drains it once the network is quiet.
 //
 // end() / destructor. end() refuses new upgrades, closes every client (each gets its one
@@ -544,6 +556,7 @@ class AsyncWebSocket : public AsyncWebHandler {
   void _clientClose(Client* c, uint16_t code, const char* message);
 
   struct Receiver;
+  struct RxMark;
 
  private:
   friend class AsyncWebSocketClient;
@@ -575,7 +588,9 @@ class AsyncWebSocket : public AsyncWebHandler {
   // The per-id calls' entry: under _mu, the connected client `id` with a reference taken (the
   // caller drops it with _unref), or null with st.error = kNotRunning / st.notConnected = 1 set.
   Client* _refById(uint32_t id, SendStatus& st);
-  void _drain(AsyncClient* except);
+  void _drain(AsyncClient* except, bool exiting = false);
+  bool _entombLocked(Client* c);
+  void _buryTombs(AsyncClient* except);
   void _closeTcp(Client* c, bool abort);
   void _tcpDown(Client* c);
   bool _beginEvent(Client* c);
@@ -583,6 +598,7 @@ class AsyncWebSocket : public AsyncWebHandler {
   void _emit(Client* c, AwsEventType t, void* arg, uint8_t* data, size_t len);
   bool _enqueueLocked(Client* c, ws::SharedBuffer* buf, SendStatus& st);
   bool _flushLocked(Client* c);  // true: the TCP should now be closed
+  bool _sendLocked(Client* c, ws::SharedBuffer* b, SendStatus& st);  // true: close the TCP
   bool _queueCloseLocked(Client* c, uint16_t code, const char* reason, size_t reasonLen);
   void _clearQueuesLocked(Client* c);
   void _rx(Client* c, uint8_t* data, size_t len);
@@ -604,6 +620,13 @@ class AsyncWebSocket : public AsyncWebHandler {
   Client* _head = nullptr;  // list, connect order
   Client* _tail = nullptr;
   Client* _grave = nullptr;
+  // Tombs: closed AsyncClients awaiting deletion whose client is already released (_entombLocked),
+  // so a server whose last client has left holds no core heap while its AsyncClient waits for the
+  // next safe point. Deleted where the graveyard is (_drain, end()). When all are taken, the
+  // client itself waits in the graveyard, as before.
+  static constexpr uint8_t kTombSlots = 8;
+  AsyncClient* _tombs[kTombSlots] = {};
+  uint8_t _tombCount = 0;
   uint32_t _inList = 0;
   uint32_t _reserved = 0;  // upgrades holding a slot, not yet in the list
   uint32_t _nextId = 1;

@@ -737,7 +737,8 @@ TEST(field_alloc_and_accept_failures_refuse_or_close_without_leaks) {
 TEST(field_client_state_size) {
   std::printf("sizeof(AsyncWebSocketClient) = %zu bytes (ClientState %zu, SharedBuffer %zu)\n",
               sizeof(AsyncWebSocketClient), sizeof(twincore::ws::ClientState), sizeof(twincore::ws::SharedBuffer));
-  CHECK(sizeof(AsyncWebSocketClient) <= 1024);
+  // The idle budget (the object is all an idle client holds: core_perf_idle_client_heap).
+  CHECK(sizeof(AsyncWebSocketClient) <= 512);
 }
 
 }  // namespace

@@ -223,9 +223,11 @@ void checkCleanEnd(Rig& rig, size_t heapBefore) {
 
 }  // namespace
 
-TEST(ws_client_state_fits_in_1k) {
-  CHECK(sizeof(AsyncWebSocketClient) <= 1024);
-  CHECK(sizeof(twincore::ws::ClientState) + sizeof(twincore::ws::SharedBuffer) < 1024);
+// An idle client's whole core heap is its object (measured with twincore::heap in
+// core_perf_idle_client_heap); the budget is 512 bytes on a 64-bit host.
+TEST(ws_client_state_fits_in_512) {
+  CHECK(sizeof(AsyncWebSocketClient) <= 512);
+  CHECK(sizeof(twincore::ws::ClientState) + sizeof(twincore::ws::SharedBuffer) <= 512);
 }
 
 TEST(ws_handshake_101_and_echo) {
