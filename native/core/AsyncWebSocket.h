@@ -616,6 +616,9 @@ class AsyncWebSocket : public AsyncWebHandler {
   NetGuard _guard;
   // --- _mu ---
   bool _running = true;
+  // A broadcast is inside a port::NetBatch (only add/send/space/state may reach AsyncTCP): a
+  // stream's read resume (ack) found due meanwhile waits for the batch's end (_ackDeferred).
+  bool _inNetBatch = false, _ackDeferred = false;
   bool _enabled = true;
   Client* _head = nullptr;  // list, connect order
   Client* _tail = nullptr;

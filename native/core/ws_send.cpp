@@ -13,6 +13,9 @@
 //   closed by their next poll).
 // - Every entry point holds a reference on the client it works on (the caller's, _refById's, or
 //   one taken under _mu) and drops it last; a buffer queued to a client holds its own reference.
+// - A broadcast holds a port::NetBatch across its clients (docs/architecture.md T9, after _mu):
+//   inside it only add()/send()/space() reach AsyncTCP; a paused stream's ack() found due there
+//   waits for the batch's end (_inNetBatch/_ackDeferred, under _mu).
 // - Queue-full outcome (documented in AsyncWebSocket.h / ws_client.h): dropped for that client
 //   (SendStatus::dropped) or, with setCloseClientOnQueueFull, the client is closed
 //   (SendStatus::closed). A broadcast counts only clients it could reach.
@@ -100,8 +103,12 @@ bool AsyncWebSocket::_flushLocked(Client* c) {
   if (wrote) ac->send();
   ctrlRelease(c, false);  // an idle client keeps no control frame block
   if (c->rxHeld && c->qBytes <= WsDefaults::kStreamResumeBytes) {  // a stream drained: read again
-    ac->ack(c->rxHeld);
-    c->rxHeld = 0;
+    if (_inNetBatch) {
+      _ackDeferred = true;  // after the batch (_broadcast)
+    } else {
+      ac->ack(c->rxHeld);
+      c->rxHeld = 0;
+    }
   }
   return c->closeSent && c->peerClosed;
 }
@@ -371,11 +378,28 @@ SendStatus AsyncWebSocket::_broadcast(uint8_t opcode, const void* data, size_t l
       _allocFailures++;
       st.error = SendStatus::kNoMemory;
     } else {
-      for (Client* c = _head; c; c = c->next) {
-        if (c->status != WS_CONNECTED || !c->ac) continue;  // not reachable: not counted
-        if (_sendLocked(c, b, st) && nClose < kCloseBatch) {  // past the batch: closed by its next poll
-          c->refs++;
-          toClose[nClose++] = c;
+      {
+        // One hold of the network stack's lock per 32 clients instead of one per call (the
+        // twin; nothing on the board). Only add/send reach AsyncTCP inside (T9).
+        port::NetBatch nb;
+        _inNetBatch = true;
+        for (Client* c = _head; c; c = c->next) {
+          if (c->status != WS_CONNECTED || !c->ac) continue;  // not reachable: not counted
+          nb.next();
+          if (_sendLocked(c, b, st) && nClose < kCloseBatch) {  // past the batch: closed by its next poll
+            c->refs++;
+            toClose[nClose++] = c;
+          }
+        }
+        _inNetBatch = false;
+      }
+      if (_ackDeferred) {  // streams that drained during the batch read again
+        _ackDeferred = false;
+        for (Client* c = _head; c; c = c->next) {
+          if (c->ac && c->rxHeld && c->qBytes <= WsDefaults::kStreamResumeBytes) {
+            c->ac->ack(c->rxHeld);
+            c->rxHeld = 0;
+          }
         }
       }
     }
