@@ -42,6 +42,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -82,6 +83,27 @@ class JitterLock {
 
  private:
   std::mutex& _m;
+};
+
+// A FIFO that allocates nothing until its first element: libstdc++'s std::deque allocates its
+// map and a 512 B node when it is constructed, which made the link model's two queues cost every
+// connection about 1.2 KB even with the model off. Only what Conn's link queues use.
+template <typename T>
+class LazyDeque {
+ public:
+  using const_iterator = typename std::deque<T>::const_iterator;
+  bool empty() const { return !_q || _q->empty(); }
+  void push_back(T v) {
+    if (!_q) _q.reset(new std::deque<T>());
+    _q->push_back(std::move(v));
+  }
+  T& front() { return _q->front(); }
+  void pop_front() { _q->pop_front(); }
+  const_iterator begin() const { return _q ? _q->cbegin() : const_iterator(); }
+  const_iterator end() const { return _q ? _q->cend() : const_iterator(); }
+
+ private:
+  std::unique_ptr<std::deque<T>> _q;
 };
 
 // FIFO ticket lock standing for the one CPU of a single-core ESP32.
@@ -155,7 +177,7 @@ struct Conn {
   struct LinkChunk {
     uint64_t end, writeAtUs, ackAtUs;
   };
-  std::deque<LinkChunk> linkTx;
+  LazyDeque<LinkChunk> linkTx;
   uint64_t linkSent = 0, linkWritten = 0, linkAcked = 0;
   uint64_t linkLastWriteUs = 0, linkLastAckUs = 0;
   // Inbound: what the device read from the kernel, in the air toward the firmware: data, then
@@ -165,7 +187,7 @@ struct Conn {
     uint64_t deliverAtUs;
     ssize_t event;  // > 0: data (bytes); UV_EOF: the peer's FIN; another negative: that error
   };
-  std::deque<LinkRx> linkRx;
+  LazyDeque<LinkRx> linkRx;
   uint32_t linkRxBytes = 0;   // data bytes in linkRx (they count against the receive window)
   uint64_t linkLastRxUs = 0;
   bool linkRxEnded = false;   // an end or error is queued: nothing more is read
