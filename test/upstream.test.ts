@@ -37,7 +37,11 @@ describe.skipIf(!upstream)('upstream ESPAsyncWebServer on the twin', () => {
       const r = await runFirmwareStress({ executable: build.executable, variant: 'asan', durationMs: 5000, seed: 1 }).result;
       const failed = r.invariants.filter((i) => !i.ok);
       console.log(`${example}: ${r.ok ? 'OK' : `FAILED ${failed.map((i) => `${i.name}: ${i.detail}`).join('; ')}`}`);
-      expect(r.stats.wsOpened + r.stats.wsRefused).toBeGreaterThan(0);
+      // The stress reached its WebSocket stage, or upstream's own use-after-free (the AsyncClient
+      // deleted in its onDisconnect, src/AsyncWebSocket.cpp) ended the device at the first close
+      // before a session was counted.
+      const upstreamUaf = r.sanitizerReports.some((t) => t.includes('heap-use-after-free') && t.includes('src/AsyncWebSocket.cpp'));
+      expect(r.stats.wsOpened + r.stats.wsRefused > 0 || upstreamUaf).toBe(true);
     }, 300_000);
   }
 });
