@@ -140,10 +140,10 @@ bool AsyncWebSocket::_sendLocked(Client* c, ws::SharedBuffer* b, SendStatus& st)
     return false;
   }
   if (!_enqueueLocked(c, b, st)) return c->closeSent && c->peerClosed;  // dropped, or close-on-full
-  // Flushed now even when the queue was already waiting: leaving it to the next onAck lost
-  // whole stretches of a broadcast for one reader under the weak-wifi link with jitter (window
-  // room that came back without an ack callback of its own: 2 of 5 runs of
-  // scenarios/wifi.json dropped 323-692 messages; 0 of 10 with this flush).
+  // Flushed now even when the queue was already waiting for the window: leaving it to the next
+  // onAck (or poll) lost whole stretches of a broadcast for one reader under the weak-wifi link
+  // with jitter (2 of 5 runs of scenarios/wifi.json dropped 323-692 messages; 0 of 10 with this
+  // flush). Why the ack-driven flush fell behind there is not yet understood.
   return _flushLocked(c);
 }
 

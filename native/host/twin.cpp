@@ -38,13 +38,13 @@ thread_local bool tlsNoUnwind = false;
 // send left async_tcp something to flush.
 thread_local bool tlsCorked = false;
 thread_local bool tlsCorkPending = false;
-// Net batch (twin_internal.h): the device whose net this thread holds through a batch, and
-// whether a call inside it wanted async_tcp woken.
-thread_local Device::Impl* tlsNetBatch = nullptr;
+// Net batch (twin_internal.h): whether a call inside the batch wanted async_tcp woken.
 thread_local bool tlsNetBatchWake = false;
 thread_local bool tlsNetBatchCorkFlush = false;
 const auto processStart = std::chrono::steady_clock::now();
 }  // namespace
+
+thread_local Device::Impl* tlsNetBatch = nullptr;
 
 Device::Impl* currentImpl() { return tlsDev; }
 
@@ -65,7 +65,6 @@ void netBatchEnd(Device::Impl* d) {
   tlsNetBatchWake = tlsNetBatchCorkFlush = false;
 }
 
-bool netBatchedOn(Device::Impl* d) { return tlsNetBatch == d && d; }
 void netBatchDeferWake() { tlsNetBatchWake = true; }
 void netBatchDeferCorkFlush() { tlsNetBatchCorkFlush = true; }
 void netBatchMisuse(const char* fn) {

@@ -501,7 +501,9 @@ void corkFlush();                // wakes async_tcp when a corked send is waitin
 // Owner: the calling thread, strictly nested in one function; nested batches are no-ops.
 Device::Impl* netBatchBegin();        // null: no batch (no device on this thread, or nested)
 void netBatchEnd(Device::Impl* d);    // d from netBatchBegin (null: nothing)
-bool netBatchedOn(Device::Impl* d);   // this thread holds d's net through a batch
+// The device whose net the calling thread holds through a batch (its owner: that thread only).
+extern thread_local Device::Impl* tlsNetBatch;
+inline bool netBatchedOn(Device::Impl* d) { return d && tlsNetBatch == d; }  // inline: every AsyncClient call asks
 void netBatchDeferWake();             // a call inside the batch wanted async_tcp woken now
 void netBatchDeferCorkFlush();        // a call inside the batch wanted corkFlush()
 void netBatchMisuse(const char* fn);  // aborts: fn is not allowed inside a batch
